@@ -1,0 +1,203 @@
+"""``briefqa``: ingest, search, ask, serve, eval and documents, from one console script."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rag.config import Settings
+
+app = typer.Typer(help="Answers questions over briefing documents, with verified citations.")
+documents_app = typer.Typer(help="List or delete stored documents.")
+app.add_typer(documents_app, name="documents")
+console = Console()
+err = Console(stderr=True)
+
+
+def _components(settings: Settings, threads: int | None = None):
+    from rag.components import build_components
+    from rag.store.chroma import StoreUnavailable
+
+    if threads:
+        settings = settings.model_copy(update={"torch_threads": threads})
+    try:
+        return build_components(settings)
+    except StoreUnavailable as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(3) from exc
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of briefings.")],
+    prune: Annotated[bool, typer.Option(help="Remove stored documents not found now.")] = False,
+) -> None:
+    """Clean, chunk, embed and store documents; unchanged ones are not re-embedded."""
+    from ingest.pipeline import IngestPipeline
+
+    settings = Settings()
+    comps = _components(settings, threads=2)
+    pipeline = IngestPipeline(settings, comps.store, comps.embedder, comps.bm25)
+    with Progress(
+        TextColumn("embedding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("chunks", total=None)
+        report = pipeline.run(
+            paths,
+            prune=prune,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    for name, reason in report.skipped:
+        err.print(f"[yellow]skipped[/yellow] {name}: {reason}")
+    console.print(report.summary())
+    if report.explicit_failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: str,
+    k: Annotated[int, typer.Option("-k", help="How many chunks.")] = 5,
+) -> None:
+    """Top chunks for a query (hybrid retrieval), with document title and score."""
+    from rag.retrieve import HybridRetriever
+
+    settings = Settings()
+    comps = _components(settings)
+    retriever = HybridRetriever(settings, comps.store, comps.embedder, comps.bm25)
+    table = Table("score", "dense", "doc", "title", "text")
+    for chunk in retriever.retrieve(query, top_k=k):
+        dense = f"{chunk.dense_score:.3f}" if chunk.dense_score is not None else "-"
+        table.add_row(f"{chunk.score:.4f}", dense, chunk.doc_id, chunk.title, chunk.text[:160])
+    console.print(table)
+
+
+@app.command()
+def ask(
+    question: str,
+    answerer: Annotated[str | None, typer.Option(help="extractive, local-llm or openai")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full JSON result.")] = False,
+) -> None:
+    """Answer one question with numbered citations to verbatim quotes."""
+    from rag.answer.registry import build_answerers
+    from rag.service import QAService
+
+    settings = Settings()
+    if answerer:
+        settings = settings.model_copy(update={"answerer": answerer})
+    service = QAService(_components(settings), build_answerers(settings))
+    result = service.ask(question)
+    if as_json:
+        console.print_json(result.model_dump_json())
+        return
+    console.print(result.answer, markup=False)
+    for c in result.citations:
+        console.print(
+            f"  [{c.n}] {c.title or c.doc_id} ({c.doc_id}, chars {c.start_char}-{c.end_char})",
+            markup=False,
+        )
+        console.print(f"      \u201c{c.quote}\u201d", markup=False, style="dim")
+    status = "abstained" if result.abstained else "grounded" if result.grounded else "unverified"
+    console.print(
+        f"[dim]{status}; answerer {result.answerer}; {result.timings.get('total', 0):.2f} s[/dim]"
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+@app.command("eval")
+def evaluate(
+    gold: Annotated[Path, typer.Argument(help="Gold questions (JSONL).")],
+    corpus: Annotated[
+        list[Path] | None, typer.Option(help="Ingest into a fresh eval collection.")
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="Ask a running service instead.")] = None,
+    answerer: Annotated[str, typer.Option(help="Comma-separated answerers.")] = "",
+    out: Annotated[Path, typer.Option(help="Report folder.")] = Path("eval-out"),
+    api_key: Annotated[str | None, typer.Option(envvar="BRIEFQA_EVAL_API_KEY")] = None,
+    min_accuracy: Annotated[float | None, typer.Option()] = None,
+    min_support: Annotated[float | None, typer.Option()] = None,
+    min_abstention: Annotated[float | None, typer.Option()] = None,
+    min_citation_precision: Annotated[float | None, typer.Option()] = None,
+    max_false_abstention: Annotated[float | None, typer.Option()] = None,
+) -> None:
+    """Score the service against gold Q&A; writes report.json, report.md and charts."""
+    from eval.harness import run_eval
+    from eval.run import build_runner_factories
+
+    thresholds = {
+        name: value
+        for name, value in {
+            "answer_accuracy": min_accuracy,
+            "support_rate": min_support,
+            "abstention_accuracy": min_abstention,
+            "citation_precision": min_citation_precision,
+            "false_abstention_rate": max_false_abstention,
+        }.items()
+        if value is not None
+    }
+    names = [a.strip() for a in answerer.split(",") if a.strip()]
+    try:
+        factories = build_runner_factories(Settings(), names, corpus or [], url, api_key, err)
+    except (ValueError, FileNotFoundError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    code = run_eval(gold, factories, out, thresholds, console=err)
+    console.print(f"report: {out / 'report.md'}")
+    raise typer.Exit(code)
+
+
+@documents_app.command("list")
+def documents_list() -> None:
+    """Stored documents with their chunk counts."""
+    comps = _components(Settings())
+    table = Table("doc_id", "title", "source", "date", "chunks")
+    for d in comps.store.list_documents():
+        table.add_row(d.doc_id, d.title, d.source or "", d.date or "", str(d.n_chunks))
+    console.print(table)
+
+
+@documents_app.command("delete")
+def documents_delete(doc_id: str) -> None:
+    """Delete one document and its chunks."""
+    from ingest.pipeline import IngestPipeline
+
+    settings = Settings()
+    comps = _components(settings)
+    if not IngestPipeline(settings, comps.store, comps.embedder, comps.bm25).delete(doc_id):
+        err.print(f"[red]error:[/red] no document '{doc_id}'")
+        raise typer.Exit(1)
+    console.print(f"deleted {doc_id}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,230 @@
+"""Turn files into ``SourceDocument`` records: one loader per format, chosen by extension.
+
+Loaders never raise on bad content: they raise ``LoadError`` with a message naming the file,
+so the pipeline can skip it with a warning and carry on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import ClassVar
+
+import yaml
+
+MAX_FILE_BYTES = 50_000_000
+
+
+class LoadError(Exception):
+    """A file that cannot be read as a briefing; the message says why."""
+
+
+@dataclass
+class SourceDocument:
+    """A document as loaded, before cleaning. ``doc_id`` is stable across runs."""
+
+    doc_id: str
+    title: str
+    text: str
+    date: str | None = None
+    source: str | None = None
+    url: str | None = None
+    path: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Decode UTF-8 (with or without BOM); refuse bytes that look binary."""
+    if b"\x00" in data[:8192]:
+        raise LoadError(f"{name}: binary content (NUL bytes)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LoadError(f"{name}: not valid UTF-8 at byte {exc.start}") from exc
+    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > 0.01 * min(len(text), 8192):
+        raise LoadError(f"{name}: binary content (control characters)")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _first_line_title(text: str) -> tuple[str, str]:
+    """Plain text: the first non-empty line is the headline, the rest the body."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if line.strip():
+            return line.strip(), "\n".join(lines[i + 1 :]).strip("\n")
+    return "", text
+
+
+def parse_txt(text: str, doc_id: str, name: str) -> Iterator[SourceDocument]:
+    title, body = _first_line_title(text)
+    yield SourceDocument(doc_id=doc_id, title=title, text=body, path=name)
+
+
+def parse_md(text: str, doc_id: str, name: str) -> Iterator[SourceDocument]:
+    """Markdown with optional YAML front matter (title, date, source, url)."""
+    meta: dict[str, object] = {}
+    if text.startswith("---\n"):
+        end = text.find("\n---", 4)
+        if end != -1:
+            try:
+                loaded = yaml.safe_load(text[4:end])
+            except yaml.YAMLError as exc:
+                raise LoadError(f"{name}: malformed front matter ({exc})") from exc
+            if isinstance(loaded, dict):
+                meta = loaded
+            text = text[end + 4 :].lstrip("\n")
+    title = str(meta.get("title") or "")
+    if not title:
+        heading, rest = _first_line_title(text)
+        if heading.startswith("#"):
+            title, text = heading.lstrip("#").strip(), rest
+        else:
+            title = heading
+    yield SourceDocument(
+        doc_id=doc_id,
+        title=title,
+        text=text,
+        date=_opt_str(meta.get("date")),
+        source=_opt_str(meta.get("source")),
+        url=_opt_str(meta.get("url")),
+        path=name,
+    )
+
+
+class _VisibleText(HTMLParser):
+    """Collects visible text and the <title>, skipping scripts, styles and other chrome."""
+
+    SKIP: ClassVar[set[str]] = {"script", "style", "noscript", "template", "svg", "head"}
+    BLOCK: ClassVar[set[str]] = {
+        "p",
+        "div",
+        "br",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "tr",
+        "section",
+    }
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title = ""
+        self._skip = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self._in_title = True
+        elif tag in self.SKIP:
+            self._skip += 1
+        if tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        elif tag in self.SKIP and self._skip:
+            self._skip -= 1
+        if tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+        elif not self._skip:
+            self.parts.append(data)
+
+
+def parse_html(text: str, doc_id: str, name: str) -> Iterator[SourceDocument]:
+    parser = _VisibleText()
+    parser.feed(text)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
+    body = "\n".join(line for line in lines if line)
+    title = " ".join(parser.title.split())
+    if not title:
+        title, body = _first_line_title(body)
+    yield SourceDocument(doc_id=doc_id, title=title, text=body, path=name)
+
+
+def parse_jsonl(text: str, doc_id: str, name: str) -> Iterator[SourceDocument]:
+    """One document a line; a malformed line is an error naming its line number."""
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LoadError(f"{name}:{lineno}: malformed JSON ({exc.msg})") from exc
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            raise LoadError(f"{name}:{lineno}: expected an object with a string 'text'")
+        yield SourceDocument(
+            doc_id=str(record.get("doc_id") or f"{doc_id}#{lineno}"),
+            title=str(record.get("title") or ""),
+            text=record["text"],
+            date=_opt_str(record.get("date")),
+            source=_opt_str(record.get("source")),
+            url=_opt_str(record.get("url")),
+            path=name,
+        )
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+Parser = Callable[[str, str, str], Iterator[SourceDocument]]
+PARSERS: dict[str, Parser] = {
+    ".txt": parse_txt,
+    ".md": parse_md,
+    ".markdown": parse_md,
+    ".html": parse_html,
+    ".htm": parse_html,
+    ".jsonl": parse_jsonl,
+}
+
+
+def parse_bytes(data: bytes, suffix: str, doc_id: str, name: str) -> list[SourceDocument]:
+    """Parse an in-memory upload as if it were a file with that suffix."""
+    parser = PARSERS.get(suffix.lower())
+    if parser is None:
+        raise LoadError(f"{name}: unsupported file type '{suffix or '(none)'}'")
+    if not data.strip():
+        raise LoadError(f"{name}: empty document")
+    if len(data) > MAX_FILE_BYTES:
+        raise LoadError(f"{name}: larger than {MAX_FILE_BYTES} bytes")
+    return list(parser(decode_text(data, name), doc_id, name))
+
+
+def discover(paths: list[Path]) -> Iterator[tuple[Path, Path]]:
+    """Yield ``(file, root)`` for every file under the given paths, sorted for stable order.
+
+    ``root`` is what doc ids are relative to: the directory given, or a file's parent.
+    """
+    for given in paths:
+        if given.is_dir():
+            for file in sorted(p for p in given.rglob("*") if p.is_file()):
+                if not any(part.startswith(".") for part in file.relative_to(given).parts):
+                    yield file, given
+        else:
+            yield given, given.parent
+
+
+def load_file(path: Path, root: Path) -> list[SourceDocument]:
+    """Load every document in one file; raises ``LoadError`` for unknown types or bad content."""
+    if path.suffix.lower() not in PARSERS:
+        raise LoadError(f"{path}: unsupported file type '{path.suffix or '(none)'}'")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"{path}: unreadable ({exc.strerror or exc})") from exc
+    return parse_bytes(data, path.suffix, path.relative_to(root).as_posix(), str(path))

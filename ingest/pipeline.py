@@ -1,0 +1,236 @@
+"""Files -> cleaned documents -> chunks -> vectors -> Chroma, idempotently.
+
+Policies, stated once:
+- identity: ``doc_id`` comes from the jsonl field, else the path relative to the corpus root;
+  the content hash covers title, text and metadata, so only real changes re-embed.
+- duplicates: a second document with the same ``doc_id`` in one run, or with the same content
+  as a document already kept under another id, is skipped and reported ("duplicate of ...").
+- crashes: chunks are written before their document record (the commit marker), and every run
+  starts by deleting chunks no record backs, so a re-run converges to the uninterrupted state.
+- prune: removes stored documents this run did not produce; it is refused when a file failed
+  to load, so an unreadable file never costs its stored document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.chunk import Chunker
+from ingest.clean import clean_document
+from ingest.loaders import LoadError, SourceDocument, discover, load_file
+from rag.config import Settings
+from rag.embed import Embedder
+from rag.schema import DocumentMeta
+from rag.store.bm25 import BM25Index
+from rag.store.chroma import ChromaStore, ChunkRecord
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]  # (chunks done, chunks total)
+
+
+@dataclass
+class IngestReport:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    chunks_written: int = 0
+    seconds: float = 0.0
+    explicit_failures: int = 0
+    repaired_chunks: int = 0
+    prune_refused: bool = False
+    doc_ids: list[str] = field(default_factory=list)
+
+    @property
+    def chunks_per_s(self) -> float:
+        return self.chunks_written / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self) -> str:
+        return (
+            f"documents: {self.new} new, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.removed} removed, {len(self.skipped)} skipped; "
+            f"{self.chunks_written} chunks written in {self.seconds:.1f} s "
+            f"({self.chunks_per_s:.1f} chunks/s)"
+            + ("; prune refused because some files failed to load" if self.prune_refused else "")
+        )
+
+
+def content_hash(doc: SourceDocument) -> str:
+    payload = json.dumps([doc.title, doc.text, doc.date, doc.source, doc.url], ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass
+class _Pending:
+    meta: DocumentMeta
+    text: str
+    records: list[ChunkRecord]
+
+
+class IngestPipeline:
+    """One ingest run; the store, embedder and BM25 index are shared with the query side."""
+
+    def __init__(
+        self, settings: Settings, store: ChromaStore, embedder: Embedder, bm25: BM25Index
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.bm25 = bm25
+        self.chunker = Chunker(settings.chunk_size, settings.chunk_overlap)
+
+    # --- loading -----------------------------------------------------------------------
+    def load(self, paths: list[Path], report: IngestReport) -> list[SourceDocument]:
+        """Load files; failures are recorded in the report, never raised."""
+        raw: list[SourceDocument] = []
+        explicit = {p.resolve() for p in paths if not p.is_dir()}
+        for path in explicit:
+            if not path.exists():
+                report.skipped.append((str(path), "no such file"))
+                report.explicit_failures += 1
+        for file, root in discover([p for p in paths if p.exists()]):
+            try:
+                raw.extend(load_file(file, root))
+            except LoadError as exc:
+                report.skipped.append((str(file), str(exc)))
+                log.warning("skipped %s", exc)
+                if file.resolve() in explicit:
+                    report.explicit_failures += 1
+        return raw
+
+    def accept(self, raw: list[SourceDocument], report: IngestReport) -> list[SourceDocument]:
+        """Clean, then apply the duplicate policy (same id or same content: keep the first)."""
+        docs: dict[str, SourceDocument] = {}
+        by_hash: dict[str, str] = {}
+        for doc in map(clean_document, raw):
+            if not doc.text.strip():
+                report.skipped.append((doc.doc_id, "empty after cleaning"))
+                continue
+            digest = content_hash(doc)
+            if doc.doc_id in docs:
+                report.skipped.append((doc.doc_id, "duplicate doc_id"))
+            elif digest in by_hash:
+                report.skipped.append((doc.doc_id, f"duplicate of {by_hash[digest]}"))
+            else:
+                docs[doc.doc_id] = doc
+                by_hash[digest] = doc.doc_id
+        return list(docs.values())
+
+    # --- the run -----------------------------------------------------------------------
+    def run(
+        self, paths: list[Path], prune: bool = False, progress: Progress | None = None
+    ) -> IngestReport:
+        """Ingest files and folders; ``prune`` removes stored documents not found now."""
+        report = IngestReport()
+        return self.ingest(self.load(paths, report), report, prune, progress)
+
+    def ingest(
+        self,
+        raw: list[SourceDocument],
+        report: IngestReport | None = None,
+        prune: bool = False,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """Store loaded documents: embed only new or changed ones, then bring BM25 in step."""
+        started = time.perf_counter()
+        report = report or IngestReport()
+        report.repaired_chunks = self.store.repair()
+        docs = self.accept(raw, report)
+        stored = self.store.document_hashes()
+        changed: list[tuple[SourceDocument, str]] = []
+        for doc in docs:
+            digest = content_hash(doc)
+            report.doc_ids.append(doc.doc_id)
+            if stored.get(doc.doc_id) == digest:
+                report.unchanged += 1
+            else:
+                changed.append((doc, digest))
+                if doc.doc_id in stored:
+                    report.updated += 1
+                else:
+                    report.new += 1
+
+        stale: list[str] = []
+        if prune:
+            if any("duplicate" not in reason for _, reason in report.skipped):
+                log.warning("prune refused: some files failed to load; nothing removed")
+                report.prune_refused = True
+            else:
+                seen = {d.doc_id for d in docs}
+                stale = [doc_id for doc_id in stored if doc_id not in seen]
+
+        dirty = bool(changed or stale or report.repaired_chunks)
+        if dirty:
+            # Bump first: if this run dies midway, every BM25 cache is already marked stale.
+            self.store.bump_generation()
+        report.chunks_written = self._write(changed, progress)
+        for doc_id in stale:
+            self.store.delete_document(doc_id)
+            report.removed += 1
+        if dirty:
+            self.store.bump_generation()
+        self.bm25.sync(self.store)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _write(self, changed: list[tuple[SourceDocument, str]], progress: Progress | None) -> int:
+        """Chunk all changed documents, embed across documents in full batches, then store."""
+        total_chunks = 0
+        plans = []
+        for doc, digest in changed:
+            chunks = self.chunker.split(doc.text)
+            plans.append((doc, digest, chunks))
+            total_chunks += len(chunks)
+        done = 0
+        for group in _batches(plans, self.settings.embed_batch_size * 4):
+            texts = [c.text for _, _, chunks in group for c in chunks]
+            vectors = iter(self.embedder.embed_documents(texts) if texts else [])
+            for doc, digest, chunks in group:
+                records = [
+                    ChunkRecord(c.index, c.text, c.start_char, c.end_char, next(vectors))
+                    for c in chunks
+                ]
+                meta = DocumentMeta(
+                    doc_id=doc.doc_id,
+                    title=doc.title,
+                    date=doc.date,
+                    source=doc.source,
+                    url=doc.url,
+                    content_hash=digest,
+                    n_chunks=len(records),
+                )
+                self.store.write_document(meta, doc.text, records)
+                done += len(records)
+            if progress:
+                progress(done, total_chunks)
+        return done
+
+    def delete(self, doc_id: str) -> bool:
+        existed = self.store.delete_document(doc_id)
+        if existed:
+            self.store.bump_generation()
+            self.bm25.sync(self.store)
+        return existed
+
+
+def _batches(
+    plans: Iterable[tuple[SourceDocument, str, list]], max_chunks: int
+) -> Iterator[list[tuple[SourceDocument, str, list]]]:
+    """Group whole documents so each embedding call sees about ``max_chunks`` chunks."""
+    group: list[tuple[SourceDocument, str, list]] = []
+    size = 0
+    for plan in plans:
+        group.append(plan)
+        size += len(plan[2])
+        if size >= max_chunks:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group

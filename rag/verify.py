@@ -1,0 +1,58 @@
+"""Verify: is each answer sentence backed by the quotes it cites?
+
+Support mixes two signals: lexical coverage (the sentence's content terms, names and numbers
+found in its quotes: catches invented facts) and embedding similarity (catches paraphrase).
+A sentence that is a verbatim part of a quote is fully supported.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from rag.embed import Embedder
+from rag.schema import Citation, SentenceSupport
+from rag.text import citation_numbers, strip_citations, terms
+
+_QUOTES = re.compile(r"[\u201c\u201d\"]")
+
+
+def _normalize(text: str) -> str:
+    return " ".join(_QUOTES.sub("", text).lower().split())
+
+
+class SupportVerifier:
+    def __init__(self, embedder: Embedder, threshold: float) -> None:
+        self.embedder = embedder
+        self.threshold = threshold
+
+    def score(self, sentence: str, quotes: list[str]) -> float:
+        claim = strip_citations(sentence)
+        if not quotes or not claim:
+            return 0.0
+        joined = " ".join(quotes)
+        parts = [p for p in re.split(r":\s*\u201c", _normalize(claim)) if p.strip(" .")]
+        if all(p.strip(" .") in _normalize(joined) for p in parts):
+            return 1.0
+        claim_terms = set(terms(claim))
+        coverage = len(claim_terms & set(terms(joined))) / len(claim_terms) if claim_terms else 0.0
+        vecs = self.embedder.embed_texts([claim, *quotes])
+        similarity = float(np.max(vecs[1:] @ vecs[0]))
+        return round(0.6 * coverage + 0.4 * max(similarity, 0.0), 4)
+
+    def check(self, sentences: list[str], citations: list[Citation]) -> list[SentenceSupport]:
+        quotes = {c.n: c.quote for c in citations}
+        out = []
+        for sentence in sentences:
+            numbers = [n for n in citation_numbers(sentence) if n in quotes]
+            support = self.score(sentence, [quotes[n] for n in numbers])
+            out.append(
+                SentenceSupport(
+                    sentence=sentence,
+                    citations=numbers,
+                    support=support,
+                    supported=bool(numbers) and support >= self.threshold,
+                )
+            )
+        return out

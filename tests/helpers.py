@@ -1,0 +1,50 @@
+"""Test helpers for servers on loopback: free ports and waiting until they answer."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
+    """Poll ``check`` until it returns True; fail early if ``proc`` died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with code {proc.returncode}")
+        try:
+            if check():
+                return
+        except Exception:  # noqa: BLE001 - not up yet
+            pass
+        time.sleep(0.2)
+    raise TimeoutError("server did not come up in time")
+
+
+def start_chroma(path: str, port: int) -> subprocess.Popen:
+    """``chroma run`` on loopback; the caller terminates it."""
+    import shutil
+
+    import httpx
+
+    exe = shutil.which("chroma")
+    if exe is None:
+        raise RuntimeError("the chroma CLI is not installed")
+    proc = subprocess.Popen(
+        [exe, "run", "--path", path, "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_until(
+        lambda: httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200,
+        proc=proc,
+    )
+    return proc

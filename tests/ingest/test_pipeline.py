@@ -1,0 +1,160 @@
+"""Idempotence, updates, prune, crash recovery and bad input, against a real embedded Chroma."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import IngestPipeline
+from rag.store.chroma import ChromaStore
+
+FIXTURE_DOCS = {
+    "harbor-council.md",
+    "observatory.html",
+    "orchard-festival.txt",
+    "wire-001",
+    "wire-002",
+}
+
+
+def _state(store: ChromaStore) -> tuple[dict[str, str], list[str]]:
+    got = store.chunks.get(include=[])
+    return store.document_hashes(), sorted(got["ids"])
+
+
+def test_first_run_stores_every_document_with_offsets(
+    pipeline: IngestPipeline, corpus: Path
+) -> None:
+    report = pipeline.run([corpus])
+    assert report.new == 5 and report.chunks_written >= 5 and not report.skipped
+    store = pipeline.store
+    assert set(store.document_hashes()) == FIXTURE_DOCS
+    docs = store.get_documents(FIXTURE_DOCS)
+    for chunk in store.all_chunks():
+        _, text = docs[chunk.doc_id]
+        assert text[chunk.start_char : chunk.end_char] == chunk.text
+        assert chunk.chunk_id == f"{chunk.doc_id}:{chunk.chunk_id.rsplit(':', 1)[1]}"
+    meta, _ = docs["orchard-festival.txt"]
+    assert meta.source == "Vellmark Gazette"  # lifted from the credit line
+
+
+def test_second_run_embeds_nothing(pipeline: IngestPipeline, corpus: Path) -> None:
+    pipeline.run([corpus])
+    before = _state(pipeline.store)
+    calls: list[int] = []
+    original = pipeline.embedder.embed_documents
+    pipeline.embedder.embed_documents = lambda texts: calls.append(len(texts)) or original(texts)  # type: ignore[method-assign]
+    try:
+        report = pipeline.run([corpus])
+    finally:
+        pipeline.embedder.embed_documents = original  # type: ignore[method-assign]
+    assert (report.new, report.updated, report.unchanged, report.chunks_written) == (0, 0, 5, 0)
+    assert calls == []
+    assert _state(pipeline.store) == before
+
+
+def test_changed_document_replaces_its_chunks(pipeline: IngestPipeline, corpus: Path) -> None:
+    pipeline.run([corpus])
+    long_body = " ".join(f"Paragraph {i} on the Lantern Bridge works." for i in range(120))
+    (corpus / "orchard-festival.txt").write_text(f"Orchard Festival\n\n{long_body}\n")
+    pipeline.run([corpus])
+    ids = [i for i in _state(pipeline.store)[1] if i.startswith("orchard-festival.txt:")]
+    assert len(ids) > 1
+    (corpus / "orchard-festival.txt").write_text("Orchard Festival\n\nNow one short line.\n")
+    report = pipeline.run([corpus])
+    assert report.updated == 1 and report.unchanged == 4
+    ids = [i for i in _state(pipeline.store)[1] if i.startswith("orchard-festival.txt:")]
+    assert ids == ["orchard-festival.txt:0"]  # no stale chunks left behind
+    assert "short line" in pipeline.bm25.search("short line", 3)[0].text
+
+
+def test_prune_removes_documents_whose_files_are_gone(
+    pipeline: IngestPipeline, corpus: Path
+) -> None:
+    pipeline.run([corpus])
+    (corpus / "observatory.html").unlink()
+    assert pipeline.run([corpus]).removed == 0  # without --prune nothing is removed
+    report = pipeline.run([corpus], prune=True)
+    assert report.removed == 1
+    assert "observatory.html" not in pipeline.store.document_hashes()
+    assert not [i for i in _state(pipeline.store)[1] if i.startswith("observatory.html:")]
+
+
+def test_prune_is_refused_when_a_file_fails_to_load(
+    pipeline: IngestPipeline, corpus: Path
+) -> None:
+    pipeline.run([corpus])
+    (corpus / "observatory.html").write_bytes(b"\x00\x01binary now")
+    report = pipeline.run([corpus], prune=True)
+    assert report.prune_refused and report.removed == 0
+    assert "observatory.html" in pipeline.store.document_hashes()
+
+
+@pytest.mark.parametrize("fail_after", [0, 1, 2])
+def test_crash_mid_ingest_then_rerun_converges(
+    fail_after: int, pipeline: IngestPipeline, corpus: Path, settings, embedder, tmp_path: Path  # noqa: ANN001
+) -> None:
+    from rag.components import build_components
+
+    pipeline.run([corpus])
+    (corpus / "harbor-council.md").write_text("---\ntitle: Harbor update\n---\nThe bridge opened.\n")
+    (corpus / "orchard-festival.txt").write_text("Orchard\n\nThe festival was cancelled.\n")
+    (corpus / "new-brief.txt").write_text("New\n\nA ferry named Gull II began service.\n")
+    store = pipeline.store
+    real_write, writes = store.write_document, []
+
+    def crashing_write(*args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        if len(writes) >= fail_after:
+            raise KeyboardInterrupt("simulated crash")
+        writes.append(1)
+        real_write(*args, **kwargs)
+
+    store.write_document = crashing_write  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run([corpus])
+    store.write_document = real_write  # type: ignore[method-assign]
+    assert pipeline.bm25.generation != store.generation()  # caches know they are stale
+
+    pipeline.run([corpus])
+    # Reference: one uninterrupted ingest of the edited corpus into a fresh store.
+    ref_settings = settings.model_copy(update={"data_dir": tmp_path / "ref"})
+    ref = build_components(ref_settings, embedder=embedder)
+    IngestPipeline(ref_settings, ref.store, ref.embedder, ref.bm25).run([corpus])
+    assert _state(store) == _state(ref.store)
+    assert pipeline.bm25.generation == store.generation()
+
+
+def test_bad_files_are_skipped_and_named_without_losing_data(
+    pipeline: IngestPipeline, corpus: Path
+) -> None:
+    pipeline.run([corpus])
+    before = _state(pipeline.store)
+    bad = corpus / "bad"
+    bad.mkdir()
+    (bad / "empty.txt").write_bytes(b"")
+    (bad / "binary.md").write_bytes(bytes(range(256)) * 4)
+    (bad / "latin.txt").write_bytes(b"caf\xe9")
+    (bad / "deck.pptx").write_bytes(b"PK")
+    report = pipeline.run([corpus])
+    reasons = dict(report.skipped)
+    assert {Path(name).name for name in reasons} == {"empty.txt", "binary.md", "latin.txt", "deck.pptx"}
+    assert report.explicit_failures == 0
+    assert _state(pipeline.store) == before
+
+
+def test_explicitly_named_bad_file_counts_as_failure(
+    pipeline: IngestPipeline, corpus: Path
+) -> None:
+    (corpus / "empty.txt").write_bytes(b"")
+    report = pipeline.run([corpus / "empty.txt", corpus / "missing.txt"])
+    assert report.explicit_failures == 2
+
+
+def test_duplicate_content_under_another_id_is_skipped(
+    pipeline: IngestPipeline, corpus: Path
+) -> None:
+    (corpus / "copy.txt").write_bytes((corpus / "orchard-festival.txt").read_bytes())
+    report = pipeline.run([corpus])
+    assert ("orchard-festival.txt", "duplicate of copy.txt") in report.skipped
+    assert report.new == 5
