@@ -1,0 +1,368 @@
+"""Run a gold set through one or more answerers, score it, write reports, gate on thresholds.
+
+Entry point: :func:`run_eval`. The CLI (``briefqa eval``) only builds runner factories and
+thresholds and passes the exit code on.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from eval import metrics
+from eval.report import write_reports
+from eval.runners import Runner
+from rag.schema import AnswerResult, ChatTurn
+
+LOWER_IS_BETTER: frozenset[str] = frozenset(
+    {"false_abstention_rate", "latency_p50_s", "latency_p95_s"}
+)
+"""Metrics where a bare threshold name means a *maximum*; all others mean a minimum."""
+
+RETRIEVAL_K = 5
+
+
+class GoldItem(BaseModel):
+    """One gold question; ``extra="forbid"`` so a typo like ``answer`` fails loudly."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    question: str
+    answers: list[str] = []
+    sources: list[str] = []
+    answerable: bool = True
+    history: list[ChatTurn] | None = None
+    category: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GoldItem:
+        """An answerable item needs answers; an unanswerable one must claim none."""
+        if not self.question.strip():
+            raise ValueError("question is empty")
+        if self.answerable and not any(a.strip() for a in self.answers):
+            raise ValueError("answerable item needs at least one non-empty answer")
+        if not self.answerable and (self.answers or self.sources):
+            raise ValueError("unanswerable item must have empty answers and sources")
+        return self
+
+
+def load_gold(path: str | Path) -> list[GoldItem]:
+    """Parse a gold JSONL file; blank lines are skipped, any bad line raises ``ValueError``.
+
+    The message names ``path:line`` so a hand-edited gold file is quick to fix.
+    """
+    path = Path(path)
+    items: list[GoldItem] = []
+    seen: dict[str, int] = {}
+    with path.open(encoding="utf-8") as handle:
+        for lineno, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from exc
+            if not isinstance(raw, dict):
+                raise ValueError(  # noqa: TRY004 - every bad line is a ValueError, by contract
+                    f"{path}:{lineno}: expected a JSON object, got {type(raw).__name__}"
+                )
+            try:
+                item = GoldItem.model_validate(raw)
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in err['loc']) or 'item'}: {err['msg']}"
+                    for err in exc.errors()
+                )
+                raise ValueError(
+                    f"{path}:{lineno}: invalid gold item: {problems}"
+                ) from exc
+            if item.id in seen:
+                raise ValueError(
+                    f"{path}:{lineno}: duplicate id {item.id!r} (first on line {seen[item.id]})"
+                )
+            seen[item.id] = lineno
+            items.append(item)
+    if not items:
+        raise ValueError(f"{path}: no gold items")
+    return items
+
+
+def score_question(
+    item: GoldItem,
+    result: AnswerResult | None,
+    latency_s: float,
+    answerer: str,
+    error: str | None = None,
+) -> tuple[dict[str, Any], metrics.Outcome]:
+    """Score one answer: a JSON-ready row for the report plus the ``Outcome`` to aggregate.
+
+    A failed call (``result is None``) counts as a wrong, non-abstained answer, so errors can
+    never make a run look better.
+    """
+    answer = result.answer if result else ""
+    abstained = bool(result and result.abstained)
+    cited_ids = [c.doc_id for c in result.citations] if result else []
+    cited_titles = [c.title for c in result.citations] if result else []
+    ret_ids = [r.doc_id for r in result.retrieved] if result else []
+    ret_titles = [r.title for r in result.retrieved] if result else []
+    supported = [s.supported for s in result.support] if result else []
+
+    if item.answerable:
+        matched = metrics.is_correct(answer, item.answers)
+        correct = matched and not abstained and result is not None
+        f1 = metrics.token_f1(answer, item.answers)
+        em = metrics.exact_match(answer, item.answers)
+    else:
+        correct = abstained
+        f1, em = None, None
+
+    has_sources = item.answerable and bool(item.sources)
+    r_at_k = (
+        metrics.recall_at_k(ret_ids, ret_titles, item.sources, RETRIEVAL_K)
+        if has_sources
+        else None
+    )
+    rr = metrics.mrr(ret_ids, ret_titles, item.sources) if has_sources else None
+    scored_citations = has_sources and not abstained
+    c_prec = (
+        metrics.citation_precision(cited_ids, cited_titles, item.sources)
+        if scored_citations
+        else None
+    )
+    c_rec = (
+        metrics.citation_recall(cited_ids, cited_titles, item.sources)
+        if scored_citations
+        else None
+    )
+
+    outcome = metrics.Outcome(
+        answerable=item.answerable,
+        abstained=abstained,
+        correct=correct,
+        latency_s=latency_s,
+        token_f1=f1,
+        exact_match=em,
+        recall_at_5=r_at_k,
+        reciprocal_rank=rr,
+        citation_precision=c_prec,
+        citation_recall=c_rec,
+        supported=supported,
+    )
+    distinct_retrieved = list(dict.fromkeys(ret_ids))
+    row: dict[str, Any] = {
+        "id": item.id,
+        "answerer": answerer,
+        "category": item.category,
+        "question": item.question,
+        "history": [t.model_dump() for t in item.history] if item.history else None,
+        "answerable": item.answerable,
+        "gold": item.answers,
+        "gold_sources": item.sources,
+        "answer": answer,
+        "standalone_question": result.standalone_question if result else None,
+        "service_answerer": result.answerer if result else None,
+        "abstained": abstained,
+        "grounded": bool(result and result.grounded),
+        "correct": correct,
+        "token_f1": f1,
+        "exact_match": em,
+        "citations": [
+            {"n": c.n, "doc_id": c.doc_id, "title": c.title, "quote": c.quote}
+            for c in (result.citations if result else [])
+        ],
+        "citation_precision": c_prec,
+        "citation_recall": c_rec,
+        "retrieved_doc_ids": distinct_retrieved,
+        "recall_at_5": r_at_k,
+        "reciprocal_rank": rr,
+        "supported_sentences": sum(supported),
+        "total_sentences": len(supported),
+        "latency_s": latency_s,
+        "timings": result.timings if result else {},
+        "note": result.note if result else None,
+        "error": error,
+    }
+    return row, outcome
+
+
+def _parse_threshold(name: str) -> tuple[str, str]:
+    """Map a threshold name to ``(metric, "min"|"max")``; unknown metrics raise ``ValueError``.
+
+    ``min_X`` / ``max_X`` are explicit. A bare ``X`` is a minimum, except for
+    :data:`LOWER_IS_BETTER` metrics (false abstentions, latency), where it is a maximum.
+    """
+    for prefix in ("min_", "max_"):
+        if name.startswith(prefix) and name[len(prefix) :] in metrics.SUMMARY_KEYS:
+            return name[len(prefix) :], prefix[:-1]
+    if name in metrics.SUMMARY_KEYS:
+        return name, "max" if name in LOWER_IS_BETTER else "min"
+    raise ValueError(
+        f"unknown threshold {name!r}; metrics are {', '.join(metrics.SUMMARY_KEYS)}"
+    )
+
+
+def check_thresholds(
+    summaries: Mapping[str, Mapping[str, float | int | None]],
+    thresholds: Mapping[str, float],
+) -> tuple[list[str], list[str]]:
+    """Check every answerer against every threshold; return ``(failures, skipped)`` messages.
+
+    A metric that is ``None`` (no qualifying questions, e.g. abstention accuracy on a set with
+    no unanswerable items) cannot be below anything, so it is reported as skipped, not failed.
+    """
+    parsed = {
+        name: (_parse_threshold(name), float(limit))
+        for name, limit in thresholds.items()
+    }
+    failures: list[str] = []
+    skipped: list[str] = []
+    for answerer, summary in summaries.items():
+        for name, ((metric, kind), limit) in parsed.items():
+            value = summary.get(metric)
+            if value is None:
+                skipped.append(
+                    f"{answerer}: {metric} is n/a (threshold {name}={limit:g} not applied)"
+                )
+            elif kind == "min" and value < limit:
+                failures.append(f"{answerer}: {metric}={value:.3f} < min {limit:g}")
+            elif kind == "max" and value > limit:
+                failures.append(f"{answerer}: {metric}={value:.3f} > max {limit:g}")
+    return failures, skipped
+
+
+def _run_one(
+    name: str,
+    runner: Runner,
+    gold: list[GoldItem],
+    progress: Progress,
+) -> tuple[list[dict[str, Any]], list[metrics.Outcome]]:
+    """Ask every gold question in order; exceptions are recorded per question, not raised."""
+    rows: list[dict[str, Any]] = []
+    outcomes: list[metrics.Outcome] = []
+    task = progress.add_task(name, total=len(gold))
+    for item in gold:
+        error: str | None = None
+        result: AnswerResult | None = None
+        started = time.perf_counter()
+        try:
+            result = runner.ask(item.question, item.history)
+        except Exception as exc:  # noqa: BLE001 - one bad question must not abort the run
+            error = f"{type(exc).__name__}: {exc}"
+        latency = time.perf_counter() - started
+        row, outcome = score_question(item, result, latency, name, error)
+        rows.append(row)
+        outcomes.append(outcome)
+        progress.advance(task)
+    return rows, outcomes
+
+
+def run_eval(
+    gold_path: str | Path,
+    runner_factories: Mapping[str, Callable[[], Runner]],
+    out_dir: str | Path,
+    thresholds: Mapping[str, float] | None = None,
+    *,
+    console: Console | None = None,
+) -> int:
+    """Evaluate each answerer on the gold set, write reports to ``out_dir``, return an exit code.
+
+    ``runner_factories`` maps an answerer label to a zero-argument factory, so expensive
+    runners are built one at a time and only when their turn comes; the first entry is the
+    report's headline ``summary``.
+
+    ``thresholds`` gate *every* answerer: ``{"answer_accuracy": 0.8}`` (or ``min_answer_accuracy``)
+    is a minimum; ``false_abstention_rate`` and ``latency_p50_s`` / ``latency_p95_s`` are
+    maximums when given bare; ``min_X`` / ``max_X`` force the direction. Unknown names raise
+    ``ValueError`` before any question is asked.
+
+    Writes ``report.json``, ``report.md``, ``metrics.png`` and ``latency.png``. Returns 0 when
+    all applicable thresholds hold, 1 when any is violated.
+    """
+    console = console or Console(stderr=True)
+    thresholds = dict(thresholds or {})
+    for name in thresholds:
+        _parse_threshold(name)  # fail fast on typos
+    if not runner_factories:
+        raise ValueError("runner_factories is empty")
+    gold = load_gold(gold_path)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    per_question: list[dict[str, Any]] = []
+    summaries: dict[str, dict[str, float | int | None]] = {}
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        for name, factory in runner_factories.items():
+            runner = factory()
+            try:
+                rows, outcomes = _run_one(name, runner, gold, progress)
+            finally:
+                close = getattr(runner, "close", None)
+                if callable(close):
+                    close()
+            per_question.extend(rows)
+            summaries[name] = metrics.summarize(outcomes)
+
+    failures, skipped = check_thresholds(summaries, thresholds)
+    write_reports(
+        out,
+        gold_path=str(gold_path),
+        summaries=summaries,
+        per_question=per_question,
+        thresholds=thresholds,
+        failures=failures,
+        skipped=skipped,
+    )
+    _print_summary(console, summaries, failures, skipped, out)
+    return 1 if failures else 0
+
+
+def _print_summary(
+    console: Console,
+    summaries: Mapping[str, Mapping[str, float | int | None]],
+    failures: list[str],
+    skipped: list[str],
+    out: Path,
+) -> None:
+    """A terminal table mirroring report.md, so CI logs show the numbers without artifacts."""
+    table = Table(title="briefing QA eval")
+    table.add_column("metric")
+    for name in summaries:
+        table.add_column(name, justify="right")
+    for key in metrics.SUMMARY_KEYS:
+        table.add_row(key, *(_fmt(s.get(key)) for s in summaries.values()))
+    console.print(table)
+    for msg in skipped:
+        console.print(f"[yellow]skipped[/]: {msg}")
+    for msg in failures:
+        console.print(f"[red]FAIL[/]: {msg}")
+    console.print(f"reports written to {out}")
+
+
+def _fmt(value: float | None) -> str:
+    """Compact number formatting shared by the console table."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.3f}"

@@ -1,0 +1,305 @@
+"""Pure scoring functions for one question and for a whole run.
+
+Nothing here touches I/O or the service, so every number in a report can be recomputed
+by hand from ``report.json``'s per-question rows.
+
+Conventions used throughout:
+
+* Text is compared after :func:`normalize` (lowercase, punctuation -> space, collapsed
+  whitespace). Articles are *kept*, so "the State Department" still matches verbatim quotes.
+* A gold *source* matches a document when it equals the ``doc_id`` or, case-insensitively,
+  the document's non-empty title. That lets gold files name briefings either way.
+* Retrieval is judged on the ranked list of *distinct* documents (chunks of one document
+  collapse to its first rank), because sources are documents, not chunks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+SUMMARY_KEYS: tuple[str, ...] = (
+    "n",
+    "answer_accuracy",
+    "citation_precision",
+    "citation_recall",
+    "retrieval_recall_at_5",
+    "mrr",
+    "abstention_accuracy",
+    "false_abstention_rate",
+    "support_rate",
+    "latency_p50_s",
+    "latency_p95_s",
+    "token_f1",
+    "exact_match",
+)
+"""Every summary has exactly these keys; a value is ``None`` when no question qualifies."""
+
+
+# --- text --------------------------------------------------------------------------------
+
+
+def normalize(text: str) -> str:
+    """Lowercase, turn punctuation (incl. ``_`` and dashes) into spaces, collapse whitespace.
+
+    Deliberately minimal so a gold string copied from the briefing always survives it.
+    """
+    return " ".join(_NON_WORD.sub(" ", text.lower()).split())
+
+
+def _contains_phrase(haystack: str, needle: str) -> bool:
+    """Whole-word phrase containment on already-normalized text ("30" must not hit "300")."""
+    if not needle:
+        return False
+    return f" {needle} " in f" {haystack} "
+
+
+def is_correct(answer: str, gold_answers: Sequence[str]) -> bool:
+    """True when any normalized gold answer occurs in the normalized answer at word boundaries.
+
+    Containment (not equality) because answers are sentences; word boundaries because
+    substring matching would credit "10" inside "2010".
+    """
+    norm = normalize(answer)
+    return any(_contains_phrase(norm, normalize(g)) for g in gold_answers)
+
+
+def exact_match(prediction: str, gold_answers: Sequence[str]) -> bool:
+    """Normalized equality with the best gold answer; strict, rewards terse answers only."""
+    norm = normalize(prediction)
+    return any(norm == normalize(g) for g in gold_answers)
+
+
+def _f1(pred_tokens: list[str], gold_tokens: list[str]) -> float:
+    """SQuAD-style bag-of-tokens F1 between two token lists."""
+    if not pred_tokens or not gold_tokens:
+        return float(pred_tokens == gold_tokens)
+    common = sum((Counter(pred_tokens) & Counter(gold_tokens)).values())
+    if common == 0:
+        return 0.0
+    precision = common / len(pred_tokens)
+    recall = common / len(gold_tokens)
+    return 2 * precision * recall / (precision + recall)
+
+
+def token_f1(prediction: str, gold_answers: Sequence[str]) -> float:
+    """Best token F1 over gold answers; a soft signal that penalizes long, padded answers."""
+    if not gold_answers:
+        return 0.0
+    pred = normalize(prediction).split()
+    return max(_f1(pred, normalize(g).split()) for g in gold_answers)
+
+
+# --- retrieval and citations -----------------------------------------------------------------
+
+
+def _source_matches(source: str, doc_id: str, title: str) -> bool:
+    """A gold source names a doc by exact ``doc_id`` or by its title, case-insensitively."""
+    if source == doc_id:
+        return True
+    return bool(title) and source.casefold() == title.casefold()
+
+
+def _distinct_docs(
+    doc_ids: Sequence[str], titles: Sequence[str]
+) -> list[tuple[str, str]]:
+    """Collapse a ranked chunk list to ranked distinct ``(doc_id, title)`` pairs."""
+    if len(titles) not in (0, len(doc_ids)):
+        raise ValueError("titles must be empty or parallel to doc_ids")
+    padded = list(titles) if titles else [""] * len(doc_ids)
+    seen: set[str] = set()
+    out: list[tuple[str, str]] = []
+    for doc_id, title in zip(doc_ids, padded, strict=True):
+        if doc_id not in seen:
+            seen.add(doc_id)
+            out.append((doc_id, title))
+    return out
+
+
+def _require_sources(gold_sources: Sequence[str]) -> None:
+    """Source-based metrics are undefined without gold sources; fail loudly, not 0 or 1."""
+    if not gold_sources:
+        raise ValueError("gold_sources is empty; this metric is undefined")
+
+
+def recall_at_k(
+    retrieved_doc_ids: Sequence[str],
+    retrieved_titles: Sequence[str],
+    gold_sources: Sequence[str],
+    k: int,
+) -> float:
+    """Share of gold sources found among the top ``k`` distinct retrieved documents."""
+    _require_sources(gold_sources)
+    top = _distinct_docs(retrieved_doc_ids, retrieved_titles)[:k]
+    hits = sum(
+        1 for s in set(gold_sources) if any(_source_matches(s, d, t) for d, t in top)
+    )
+    return hits / len(set(gold_sources))
+
+
+def mrr(
+    retrieved_doc_ids: Sequence[str],
+    retrieved_titles: Sequence[str],
+    gold_sources: Sequence[str],
+    k: int | None = None,
+) -> float:
+    """Reciprocal rank of the first distinct document matching any gold source (0 if none)."""
+    _require_sources(gold_sources)
+    docs = _distinct_docs(retrieved_doc_ids, retrieved_titles)
+    if k is not None:
+        docs = docs[:k]
+    for rank, (doc_id, title) in enumerate(docs, start=1):
+        if any(_source_matches(s, doc_id, title) for s in gold_sources):
+            return 1.0 / rank
+    return 0.0
+
+
+def citation_precision(
+    cited_doc_ids: Sequence[str],
+    cited_titles: Sequence[str],
+    gold_sources: Sequence[str],
+) -> float:
+    """Share of distinct cited documents that are gold sources.
+
+    An answer without citations scores 0: the service promises cited answers, so an
+    uncited, non-abstained answer is a citation failure rather than "undefined".
+    """
+    _require_sources(gold_sources)
+    docs = _distinct_docs(cited_doc_ids, cited_titles)
+    if not docs:
+        return 0.0
+    good = sum(
+        1 for d, t in docs if any(_source_matches(s, d, t) for s in gold_sources)
+    )
+    return good / len(docs)
+
+
+def citation_recall(
+    cited_doc_ids: Sequence[str],
+    cited_titles: Sequence[str],
+    gold_sources: Sequence[str],
+) -> float:
+    """Share of distinct gold sources cited at least once."""
+    _require_sources(gold_sources)
+    docs = _distinct_docs(cited_doc_ids, cited_titles)
+    sources = set(gold_sources)
+    hits = sum(1 for s in sources if any(_source_matches(s, d, t) for d, t in docs))
+    return hits / len(sources)
+
+
+# --- abstention ------------------------------------------------------------------------------
+
+
+def _share(flags: Sequence[bool]) -> float | None:
+    """Mean of booleans, ``None`` for an empty list so "no data" never reads as 0% or 100%."""
+    return sum(flags) / len(flags) if flags else None
+
+
+def abstention_accuracy(abstained_on_unanswerable: Sequence[bool]) -> float | None:
+    """Share of unanswerable questions the system abstained on (higher is better)."""
+    return _share(abstained_on_unanswerable)
+
+
+def false_abstention_rate(abstained_on_answerable: Sequence[bool]) -> float | None:
+    """Share of answerable questions the system wrongly abstained on (lower is better)."""
+    return _share(abstained_on_answerable)
+
+
+# --- latency ---------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolated percentile (numpy's default method); ``q`` is in [0, 100]."""
+    if not values:
+        raise ValueError("percentile of an empty sequence")
+    if not 0 <= q <= 100:
+        raise ValueError(f"q must be within [0, 100], got {q}")
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+# --- aggregation -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The already-scored facts of one question, i.e. what :func:`summarize` aggregates.
+
+    ``None`` in a per-question metric means "not applicable" (e.g. citation precision of an
+    abstained answer), which keeps the denominators in :func:`summarize` explicit.
+    """
+
+    answerable: bool
+    abstained: bool
+    correct: bool
+    latency_s: float
+    token_f1: float | None = None
+    exact_match: bool | None = None
+    recall_at_5: float | None = None
+    reciprocal_rank: float | None = None
+    citation_precision: float | None = None
+    citation_recall: float | None = None
+    supported: list[bool] = field(default_factory=list)
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    """Mean over applicable (non-``None``) values, ``None`` if there are none."""
+    kept = [v for v in values if v is not None]
+    return sum(kept) / len(kept) if kept else None
+
+
+def summarize(outcomes: Sequence[Outcome]) -> dict[str, float | int | None]:
+    """Aggregate one answerer's outcomes into the fixed :data:`SUMMARY_KEYS`.
+
+    Denominators, chosen so each metric answers one question about the system:
+
+    * ``answer_accuracy``: answerable questions; correct means the gold answer is in the
+      answer *and* it did not abstain. Unanswerable questions are excluded (they are
+      measured by ``abstention_accuracy``), so the two never blur together.
+    * ``token_f1`` / ``exact_match``: answerable questions, abstentions scored 0.
+    * ``citation_precision`` / ``citation_recall``: answerable, non-abstained answers.
+    * ``retrieval_recall_at_5`` / ``mrr``: answerable questions with gold sources.
+    * ``abstention_accuracy``: unanswerable questions (share abstained).
+    * ``false_abstention_rate``: answerable questions (share abstained).
+    * ``support_rate``: all answer sentences of non-abstained answers (share supported),
+      including answers to unanswerable questions, where unsupported text is most likely.
+    * ``latency_*``: every question, including failed calls.
+    """
+    answerable = [o for o in outcomes if o.answerable]
+    unanswerable = [o for o in outcomes if not o.answerable]
+    answered = [o for o in answerable if not o.abstained]
+    sentences = [s for o in outcomes if not o.abstained for s in o.supported]
+    latencies = [o.latency_s for o in outcomes]
+
+    def f1_of(o: Outcome) -> float:
+        return 0.0 if o.abstained else (o.token_f1 or 0.0)
+
+    def em_of(o: Outcome) -> float:
+        return 0.0 if o.abstained else float(bool(o.exact_match))
+
+    summary: dict[str, float | int | None] = {
+        "n": len(outcomes),
+        "answer_accuracy": _share([o.correct and not o.abstained for o in answerable]),
+        "citation_precision": _mean([o.citation_precision for o in answered]),
+        "citation_recall": _mean([o.citation_recall for o in answered]),
+        "retrieval_recall_at_5": _mean([o.recall_at_5 for o in answerable]),
+        "mrr": _mean([o.reciprocal_rank for o in answerable]),
+        "abstention_accuracy": abstention_accuracy([o.abstained for o in unanswerable]),
+        "false_abstention_rate": false_abstention_rate(
+            [o.abstained for o in answerable]
+        ),
+        "support_rate": _share(sentences),
+        "latency_p50_s": percentile(latencies, 50) if latencies else None,
+        "latency_p95_s": percentile(latencies, 95) if latencies else None,
+        "token_f1": _mean([f1_of(o) for o in answerable]) if answerable else None,
+        "exact_match": _mean([em_of(o) for o in answerable]) if answerable else None,
+    }
+    assert tuple(summary) == SUMMARY_KEYS
+    return summary
