@@ -67,6 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("gold", nargs="+", type=Path)
     parser.add_argument("--corpus", action="append", type=Path, required=True)
+    parser.add_argument("--top", type=int, default=15, help="How many grid rows to print.")
     args = parser.parse_args()
 
     settings = eval_settings(Settings(), args.corpus).model_copy(
@@ -86,7 +87,7 @@ def main() -> None:
             grid.append((balanced, t, m, per_set))
     grid.sort(key=lambda row: -row[0])
     print("balanced  threshold  max_missing  per gold set (accuracy, abstention)")
-    for balanced, t, m, per_set in grid[:10]:
+    for balanced, t, m, per_set in grid[: args.top]:
         sets = "  ".join(f"{g}: {a:.3f}/{b:.3f}" for g, (a, b) in per_set.items())
         print(f"{balanced:8.3f}  {t:9.2f}  {m:11.2f}  {sets}")
 

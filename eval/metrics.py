@@ -105,9 +105,7 @@ def _source_matches(source: str, doc_id: str, title: str) -> bool:
     return bool(title) and source.casefold() == title.casefold()
 
 
-def _distinct_docs(
-    doc_ids: Sequence[str], titles: Sequence[str]
-) -> list[tuple[str, str]]:
+def _distinct_docs(doc_ids: Sequence[str], titles: Sequence[str]) -> list[tuple[str, str]]:
     """Collapse a ranked chunk list to ranked distinct ``(doc_id, title)`` pairs."""
     if len(titles) not in (0, len(doc_ids)):
         raise ValueError("titles must be empty or parallel to doc_ids")
@@ -136,9 +134,7 @@ def recall_at_k(
     """Share of gold sources found among the top ``k`` distinct retrieved documents."""
     _require_sources(gold_sources)
     top = _distinct_docs(retrieved_doc_ids, retrieved_titles)[:k]
-    hits = sum(
-        1 for s in set(gold_sources) if any(_source_matches(s, d, t) for d, t in top)
-    )
+    hits = sum(1 for s in set(gold_sources) if any(_source_matches(s, d, t) for d, t in top))
     return hits / len(set(gold_sources))
 
 
@@ -173,9 +169,7 @@ def citation_precision(
     docs = _distinct_docs(cited_doc_ids, cited_titles)
     if not docs:
         return 0.0
-    good = sum(
-        1 for d, t in docs if any(_source_matches(s, d, t) for s in gold_sources)
-    )
+    good = sum(1 for d, t in docs if any(_source_matches(s, d, t) for s in gold_sources))
     return good / len(docs)
 
 
@@ -292,9 +286,7 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, float | int | None]:
         "retrieval_recall_at_5": _mean([o.recall_at_5 for o in answerable]),
         "mrr": _mean([o.reciprocal_rank for o in answerable]),
         "abstention_accuracy": abstention_accuracy([o.abstained for o in unanswerable]),
-        "false_abstention_rate": false_abstention_rate(
-            [o.abstained for o in answerable]
-        ),
+        "false_abstention_rate": false_abstention_rate([o.abstained for o in answerable]),
         "support_rate": _share(sentences),
         "latency_p50_s": percentile(latencies, 50) if latencies else None,
         "latency_p95_s": percentile(latencies, 95) if latencies else None,

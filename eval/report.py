@@ -49,9 +49,7 @@ def write_reports(
     skipped: Sequence[str],
 ) -> None:
     """Write all four artifacts into ``out_dir`` (which must exist)."""
-    report = build_report_json(
-        gold_path, summaries, per_question, thresholds, failures, skipped
-    )
+    report = build_report_json(gold_path, summaries, per_question, thresholds, failures, skipped)
     (out_dir / "report.json").write_text(
         json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
@@ -184,16 +182,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         "|---|" + "---:|" * len(names),
     ]
     for key in SUMMARY_KEYS:
-        lines.append(
-            f"| {key} | "
-            + " | ".join(_fmt(answerers[n].get(key)) for n in names)
-            + " |"
-        )
-    lines.append(
-        "| errors | "
-        + " | ".join(str(report["errors"].get(n, 0)) for n in names)
-        + " |"
-    )
+        lines.append(f"| {key} | " + " | ".join(_fmt(answerers[n].get(key)) for n in names) + " |")
+    lines.append("| errors | " + " | ".join(str(report["errors"].get(n, 0)) for n in names) + " |")
     lines += ["", DENOMINATORS_NOTE, ""]
     if report["thresholds"]:
         lines += ["## Thresholds", ""]
@@ -212,11 +202,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     ]
     lines += ["## Failures", ""]
     for name in names:
-        failed = [
-            r
-            for r in report["per_question"]
-            if r["answerer"] == name and not r["correct"]
-        ]
+        failed = [r for r in report["per_question"] if r["answerer"] == name and not r["correct"]]
         lines += [f"### {_cell(name)} ({len(failed)} failed)", ""]
         if not failed:
             lines += ["None.", ""]
@@ -240,9 +226,7 @@ def _new_figure(width: float, height: float) -> Figure:
 def plot_metrics(summaries: Mapping[str, Summary], path: Path) -> None:
     """Grouped bars: one group per metric, one bar per answerer; n/a metrics are labelled."""
     names = list(summaries)
-    fig = _new_figure(
-        max(8.0, 1.1 * len(CHART_METRICS) * max(1, len(names)) ** 0.5), 4.8
-    )
+    fig = _new_figure(max(8.0, 1.1 * len(CHART_METRICS) * max(1, len(names)) ** 0.5), 4.8)
     ax = fig.add_subplot()
     width = 0.8 / len(names)
     for i, name in enumerate(names):
@@ -252,9 +236,7 @@ def plot_metrics(summaries: Mapping[str, Summary], path: Path) -> None:
         ax.bar(xs, heights, width=width, label=name)
         for x, v in zip(xs, raw, strict=True):
             if v is None:
-                ax.text(
-                    x, 0.02, "n/a", ha="center", va="bottom", fontsize=7, rotation=90
-                )
+                ax.text(x, 0.02, "n/a", ha="center", va="bottom", fontsize=7, rotation=90)
     ax.set_xticks(range(len(CHART_METRICS)), CHART_METRICS, rotation=35, ha="right")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("score (false_abstention_rate: lower is better)")
@@ -264,14 +246,9 @@ def plot_metrics(summaries: Mapping[str, Summary], path: Path) -> None:
     fig.savefig(path)
 
 
-def plot_latency(
-    per_question: Sequence[Mapping[str, Any]], names: list[str], path: Path
-) -> None:
+def plot_latency(per_question: Sequence[Mapping[str, Any]], names: list[str], path: Path) -> None:
     """Box plot of per-question latency per answerer, with the individual points overlaid."""
-    data = [
-        [float(r["latency_s"]) for r in per_question if r["answerer"] == n]
-        for n in names
-    ]
+    data = [[float(r["latency_s"]) for r in per_question if r["answerer"] == n] for n in names]
     fig = _new_figure(max(5.0, 1.8 * len(names) + 2), 4.2)
     ax = fig.add_subplot()
     ax.boxplot(data, showfliers=False)

@@ -114,9 +114,7 @@ class HttpRunner:
         try:
             return AnswerResult.model_validate(response.json())
         except ValueError as exc:  # JSONDecodeError and pydantic.ValidationError
-            raise HttpRunnerError(
-                f"POST {self.base_url}/v1/ask: bad response body: {exc}"
-            ) from exc
+            raise HttpRunnerError(f"POST {self.base_url}/v1/ask: bad response body: {exc}") from exc
 
     def close(self) -> None:
         """Release the connection pool (the harness calls this when a runner has it)."""

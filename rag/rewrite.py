@@ -1,7 +1,9 @@
 """Chat: turn a follow-up ("and who hosted it?") into a standalone question using the history.
 
-Rules always run; they resolve pronouns to the topic of the previous user question and carry
-that question along for elliptical follow-ups. An LLM rewrite can be layered on top.
+Rules always run. A thing-pronoun ("it", "they", "there") becomes the topic of the last
+exchange; a person-pronoun ("he", "she") becomes the person it was about: the answer's name
+when the user had asked "who", else the name in the user's question. Elliptical follow-ups
+("what about Japan?") carry the previous question along.
 """
 
 from __future__ import annotations
@@ -9,36 +11,23 @@ from __future__ import annotations
 import re
 
 from rag.schema import ChatTurn
+from rag.spans import candidate_spans
 from rag.text import STOPWORDS
 
-_PRONOUN = re.compile(r"\b(it|its|they|them|their|there|that event|this event)\b", re.I)
+_THING = re.compile(r"\b(it|its|they|them|their|there|that event|this event)\b", re.I)
 _PERSON = re.compile(r"\b(he|him|his|she|her)\b", re.I)
-_ELLIPTIC = re.compile(r"^\s*(and|also|what about|how about|and what about|what of)\b", re.I)
+_ELLIPTIC = re.compile(r"^\s*(and what about|what about|how about|what of|and|also)\b\s*", re.I)
 _PHRASE = re.compile(
     r"(?:[A-Z][\w'-]*(?:\s+(?:of|the|for|and|on|de)\s+|\s+)?)+[A-Z][\w'-]*|[A-Z][a-z][\w'-]+"
 )
-_QWORDS = {
-    "who",
-    "what",
-    "when",
-    "where",
-    "which",
-    "why",
-    "how",
-    "did",
-    "does",
-    "do",
-    "is",
-    "was",
-    "were",
-    "are",
-}
+_QWORDS = {"who", "what", "when", "where", "which", "why", "how", "did", "does", "do", "is"}
+_ASKS_WHO = re.compile(r"^\s*(who|whom)\b", re.I)
 
 
-def topic_of(question: str) -> str | None:
-    """The main named thing in a question: its longest capitalised phrase."""
+def topic_of(text: str) -> str | None:
+    """The main named thing in a text: its longest capitalised phrase."""
     phrases = []
-    for match in _PHRASE.finditer(question):
+    for match in _PHRASE.finditer(text):
         words = match.group(0).split()
         while words and (words[0].lower() in _QWORDS or words[0].lower() in STOPWORDS):
             words.pop(0)
@@ -47,27 +36,42 @@ def topic_of(question: str) -> str | None:
     return max(phrases, key=len) if phrases else None
 
 
+def _first_name(text: str) -> str | None:
+    names = candidate_spans("name", text)
+    return names[0] if names else None
+
+
 def standalone_question(question: str, history: list[ChatTurn] | None) -> str:
-    """Resolve the follow-up against the last user turn; unchanged when there is no history."""
-    previous = next((t.content for t in reversed(history or []) if t.role == "user"), None)
+    """Resolve the follow-up against the last exchange; unchanged when there is no history."""
+    turns = history or []
+    previous = next((t.content for t in reversed(turns) if t.role == "user"), None)
     if not previous or not question.strip():
         return question
-    topic = topic_of(previous)
-    rewritten = question
-    if topic and _PRONOUN.search(question):
+    answer = next((t.content for t in reversed(turns) if t.role == "assistant"), "")
+    asked_who = bool(_ASKS_WHO.search(previous))
+    thing = (None if asked_who else topic_of(answer)) or topic_of(previous)
+    person = (_first_name(answer) if asked_who else _first_name(previous)) or thing
 
-        def repl(m: re.Match[str]) -> str:
-            word = m.group(0).lower()
-            return (
-                f"the {topic}'s"
-                if word in ("its", "their")
-                else f"the {topic}"
-                if word != "there"
-                else f"at the {topic}"
-            )
+    rewritten, resolved = question, False
+    if thing and _THING.search(rewritten):
+        rewritten = _THING.sub(lambda m: _thing_phrase(m.group(0), thing), rewritten, count=1)
+        resolved = True
+    if person and _PERSON.search(rewritten):
+        rewritten = _PERSON.sub(
+            lambda m: f"{person}'s" if m.group(0).lower() in ("his", "her") else person,
+            rewritten,
+            count=1,
+        )
+        resolved = True
+    elliptic = bool(_ELLIPTIC.search(rewritten))
+    rewritten = _ELLIPTIC.sub("", rewritten, count=1).strip() or question
+    if not resolved and (elliptic or len(question.split()) <= 3):
+        rewritten = f"{rewritten.rstrip('?. ')} ({previous.rstrip('?. ')})?"
+    return rewritten[0].upper() + rewritten[1:]
 
-        rewritten = _PRONOUN.sub(repl, question, count=1)
-        rewritten = rewritten.replace("the the ", "the ")
-    elif _ELLIPTIC.search(question) or _PERSON.search(question) or len(question.split()) <= 3:
-        rewritten = f"{question.rstrip('?. ')} ({previous.rstrip('?. ')})?"
-    return _ELLIPTIC.sub("", rewritten, count=1).strip() or question
+
+def _thing_phrase(pronoun: str, topic: str) -> str:
+    word = pronoun.lower()
+    if word in ("its", "their"):
+        return f"the {topic}'s"
+    return f"at the {topic}" if word == "there" else f"the {topic}"

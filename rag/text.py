@@ -6,135 +6,20 @@ import re
 from collections.abc import Iterator
 
 STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "being",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "hers",
-        "him",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "me",
-        "more",
-        "most",
-        "my",
-        "no",
-        "nor",
-        "not",
-        "of",
-        "on",
-        "or",
-        "our",
-        "ours",
-        "out",
-        "over",
-        "own",
-        "same",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "all",
-        "any",
-        "because",
-        "before",
-        "below",
-        "between",
-        "both",
-        "during",
-        "each",
-        "few",
-        "further",
-        "here",
-        "just",
-        "only",
-        "other",
-        "once",
-        "also",
-        "s",
-        "t",
-        "don",
-        "now",
-        "tell",
-        "please",
-        "know",
-        "say",
-        "said",
-    ]
+    """
+    a about above after again against all also an and any are as at
+    be because been before being below between both but by can could date day
+    did do does doing don during each few for from further had has have
+    having he her here hers him his how i if in into is it
+    its itself just kind know long many me month more most much my no
+    nor not now number of on once only or other our ours out over
+    own please s said same say she should so some such t tell than
+    that the their theirs them then there these they this those through time to
+    too type under until up very was we were what when where which while
+    who whom why will with would year you your yours
+    """.split()
 )
-_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 # A sentence ends at . ! ? (optionally followed by quotes/brackets) before whitespace and an
 # upper-case letter, digit or quote, or at a line break. Abbreviations like "US" carry no dot here.
 _SENT_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9\"'(\[])|\n+")
@@ -144,25 +29,37 @@ _ABBREV = re.compile(
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(text)
+    return WORD.findall(text)
+
+
+_ES_PLURAL = re.compile(r"(?:s|x|z|ch|sh)es$")
 
 
 def stem(word: str) -> str:
-    """A deliberately light stemmer: plural and common verb endings, no dictionary needed."""
-    w = word.lower().replace("’", "'")
+    """A deliberately light stemmer (plurals, -ed, -ing, final e), no dictionary needed.
+
+    It only has to make a question's words meet the document's: "names"/"name",
+    "convened"/"convene", "succeeds"/"succeed", "ministries"/"ministry". Irregular forms
+    (met/meet) are left to the dense retriever.
+    """
+    w = word.lower().replace("\u2019", "'")
     if w.endswith("'s"):
         w = w[:-2]
-    for suffix, keep in (
-        ("ies", "y"),
-        ("sses", "ss"),
-        ("ing", ""),
-        ("ed", ""),
-        ("es", ""),
-        ("s", ""),
-    ):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not w.endswith("ss"):
-            return w[: -len(suffix)] + keep
-    return w
+    if w.endswith("sses"):
+        w = w[:-2]
+    elif w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif _ES_PLURAL.search(w):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) > 3:
+        w = w[:-1]
+    if w.endswith("eed"):
+        pass
+    elif w.endswith("ing") and len(w) > 5:
+        w = w[:-3]
+    elif w.endswith("ed") and len(w) > 4:
+        w = w[:-2]
+    return w[:-1] if w.endswith("e") and len(w) > 3 else w
 
 
 def terms(text: str) -> list[str]:

@@ -32,8 +32,9 @@ class SupportVerifier:
         if not quotes or not claim:
             return 0.0
         joined = " ".join(quotes)
-        parts = [p for p in re.split(r":\s*\u201c", _normalize(claim)) if p.strip(" .")]
-        if all(p.strip(" .") in _normalize(joined) for p in parts):
+        # An extractive answer is "span: “quote”": each part must be verbatim in the quotes.
+        parts = [_normalize(p).strip(" .") for p in re.split(r":\s*\u201c", claim)]
+        if all(p in _normalize(joined) for p in parts if p):
             return 1.0
         claim_terms = set(terms(claim))
         coverage = len(claim_terms & set(terms(joined))) / len(claim_terms) if claim_terms else 0.0

@@ -45,14 +45,14 @@ def components(settings: Settings, embedder: Embedder) -> Iterator[object]:
 
 
 @pytest.fixture
-def pipeline(settings: Settings, components):  # noqa: ANN001, ANN201
+def pipeline(settings: Settings, components):
     from ingest.pipeline import IngestPipeline
 
     return IngestPipeline(settings, components.store, components.embedder, components.bm25)
 
 
 @pytest.fixture
-def service(pipeline, corpus: Path, components):  # noqa: ANN001, ANN201
+def service(pipeline, corpus: Path, components):
     """A QA service over the fixture corpus plus the seed briefing (extractive answerer)."""
     from rag.service import QAService
 

@@ -14,7 +14,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
+def wait_until(
+    check: Callable[[], bool], timeout: float = 30.0, proc: subprocess.Popen | None = None
+) -> None:
     """Poll ``check`` until it returns True; fail early if ``proc`` died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -23,7 +25,7 @@ def wait_until(check: Callable[[], bool], timeout: float = 30.0, proc: subproces
         try:
             if check():
                 return
-        except Exception:  # noqa: BLE001 - not up yet
+        except Exception:
             pass
         time.sleep(0.2)
     raise TimeoutError("server did not come up in time")
@@ -44,7 +46,9 @@ def start_chroma(path: str, port: int) -> subprocess.Popen:
         stderr=subprocess.DEVNULL,
     )
     wait_until(
-        lambda: httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200,
+        lambda: (
+            httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200
+        ),
         proc=proc,
     )
     return proc

@@ -34,7 +34,7 @@ def test_ingest_and_search_stay_on_loopback(
             raise OSError(f"test forbids non-loopback connection to {address}")
         return real_connect(self, address)
 
-    def guarded_getaddrinfo(host: object, *args: object, **kwargs: object):  # noqa: ANN202
+    def guarded_getaddrinfo(host: object, *args: object, **kwargs: object):
         attempts.append((host, "dns"))
         if host not in (None, "localhost", "127.0.0.1", "::1"):
             raise OSError(f"test forbids DNS lookup of {host}")

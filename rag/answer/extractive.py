@@ -9,12 +9,28 @@ from __future__ import annotations
 
 from rag.schema import Draft, Evidence
 from rag.spans import novel_spans
+from rag.text import WORD, stem, terms
 
 
-def best_span(question: str, sentence: str) -> str | None:
-    """The answering span, only when exactly one candidate of the right type stands out."""
+def best_span(question: str, sentence: str, reach: int = 60) -> str | None:
+    """The candidate of the right type nearest to where the sentence matches the question.
+
+    "Representing India was Union Minister Ashwini Vaishnaw, who oversees Railways, ..." for
+    "who represented India": the name right after the matched words wins over later ones.
+    Returns None when no candidate sits within ``reach`` characters of a matched term.
+    """
     spans = novel_spans(question, sentence)
-    return spans[0] if len(spans) == 1 else None
+    if len(spans) <= 1:
+        return spans[0] if spans else None
+    q_terms = set(terms(question))
+    anchors = [m.start() for m in WORD.finditer(sentence) if stem(m.group(0)) in q_terms]
+    best: tuple[int, str] | None = None
+    for span in spans:
+        at = sentence.find(span)
+        distance = min((abs(at - a) for a in anchors), default=reach + 1)
+        if distance <= reach and (best is None or distance < best[0]):
+            best = (distance, span)
+    return best[1] if best else None
 
 
 class ExtractiveAnswerer:

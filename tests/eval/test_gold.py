@@ -101,15 +101,11 @@ GOOD = json.dumps(
         (json.dumps({"id": "q2", "answers": ["x"]}), "question"),
         (json.dumps({"id": "q2", "question": "Q?", "answer": ["x"]}), "answer"),
         (
-            json.dumps(
-                {"id": "q2", "question": "Q?", "answers": [], "answerable": True}
-            ),
+            json.dumps({"id": "q2", "question": "Q?", "answers": [], "answerable": True}),
             "at least one",
         ),
         (
-            json.dumps(
-                {"id": "q2", "question": "Q?", "answers": ["x"], "answerable": False}
-            ),
+            json.dumps({"id": "q2", "question": "Q?", "answers": ["x"], "answerable": False}),
             "unanswerable",
         ),
         (
@@ -118,9 +114,7 @@ GOOD = json.dumps(
         ),
     ],
 )
-def test_load_gold_reports_line_numbers(
-    tmp_path: Path, bad_line: str, message: str
-) -> None:
+def test_load_gold_reports_line_numbers(tmp_path: Path, bad_line: str, message: str) -> None:
     path = _write(tmp_path, [GOOD, "", bad_line])
     with pytest.raises(ValueError, match=rf"gold\.jsonl:3: .*{message}"):
         load_gold(path)

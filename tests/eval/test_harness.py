@@ -100,9 +100,7 @@ def _cite(n: int, doc_id: str, title: str) -> Citation:
     )
 
 
-def _result(
-    question: str, answer: str, abstained: bool = False, **kw: Any
-) -> AnswerResult:
+def _result(question: str, answer: str, abstained: bool = False, **kw: Any) -> AnswerResult:
     return AnswerResult(
         question=question,
         standalone_question=question,
@@ -121,9 +119,7 @@ CANNED: dict[str, AnswerResult] = {
         citations=[_cite(1, "doc-a", "Doc A Title")],
         retrieved=[_chunk("doc-b"), _chunk("doc-b"), _chunk("doc-a", "Doc A Title")],
         support=[
-            SentenceSupport(
-                sentence="Scott Bessent.", citations=[1], support=0.9, supported=True
-            )
+            SentenceSupport(sentence="Scott Bessent.", citations=[1], support=0.9, supported=True)
         ],
     ),
     # wrong date; gold source named by title; cites one gold and one non-gold doc
@@ -133,12 +129,8 @@ CANNED: dict[str, AnswerResult] = {
         citations=[_cite(1, "doc-a", "Doc A Title"), _cite(2, "doc-c", "Other")],
         retrieved=[_chunk("doc-a", "Doc A Title")],
         support=[
-            SentenceSupport(
-                sentence="It happened", citations=[1], support=0.8, supported=True
-            ),
-            SentenceSupport(
-                sentence="on 28 January.", citations=[2], support=0.1, supported=False
-            ),
+            SentenceSupport(sentence="It happened", citations=[1], support=0.8, supported=True),
+            SentenceSupport(sentence="on 28 January.", citations=[2], support=0.1, supported=False),
         ],
     ),
     # false abstention, retrieval missed
@@ -149,9 +141,7 @@ CANNED: dict[str, AnswerResult] = {
         retrieved=[_chunk("doc-c")],
     ),
     # correct abstention
-    "What did he eat?": _result(
-        "What did he eat?", "The briefings do not say.", abstained=True
-    ),
+    "What did he eat?": _result("What did he eat?", "The briefings do not say.", abstained=True),
     # hallucinated answer to an unanswerable question
     "Capital of France?": _result(
         "Capital of France?",
@@ -217,8 +207,7 @@ def _quiet() -> Console:
 EXPECTED_FAKE = {
     "n": 6,
     "answer_accuracy": 1 / 4,  # q1 of q1,q2,q3,q6
-    "citation_precision": (1 + 0.5 + 0)
-    / 3,  # answered answerable: q1, q2, q6 (error, no cites)
+    "citation_precision": (1 + 0.5 + 0) / 3,  # answered answerable: q1, q2, q6 (error, no cites)
     "citation_recall": (1 + 1 + 0) / 3,
     "retrieval_recall_at_5": (1 + 1 + 0 + 0) / 4,
     "mrr": (0.5 + 1 + 0 + 0) / 4,
@@ -227,21 +216,16 @@ EXPECTED_FAKE = {
     "support_rate": 2 / 4,  # q1 T, q2 T F, q5 F
     "latency_p50_s": 0.35,  # sorted .1 .2 .3 .4 .5 1.0 -> between .3 and .4
     "latency_p95_s": 0.875,  # pos 4.75 -> .5 + .75 * .5
-    "token_f1": (1 + 2 / 7 + 0 + 0)
-    / 4,  # q2: "it happened on 28 january" vs "27 january"
+    "token_f1": (1 + 2 / 7 + 0 + 0) / 4,  # q2: "it happened on 28 january" vs "27 january"
     "exact_match": 1 / 4,
 }
 
 
-def test_run_eval_end_to_end(
-    tmp_path: Path, gold_path: Path, clock: list[float]
-) -> None:
+def test_run_eval_end_to_end(tmp_path: Path, gold_path: Path, clock: list[float]) -> None:
     fake = FakeRunner(clock)
     factories: dict[str, Any] = {"fake": lambda: fake, "abstain": AbstainRunner}
     out = tmp_path / "out"
-    code = run_eval(
-        gold_path, factories, out, {"answer_accuracy": 0.2}, console=_quiet()
-    )
+    code = run_eval(gold_path, factories, out, {"answer_accuracy": 0.2}, console=_quiet())
 
     # abstain has accuracy 0 < 0.2 -> the gate fails even though "fake" passes
     assert code == 1
@@ -284,10 +268,7 @@ def test_run_eval_end_to_end(
     assert by_id["q1"]["retrieved_doc_ids"] == ["doc-b", "doc-a"]
     assert not by_id["q2"]["correct"] and by_id["q2"]["citation_precision"] == 0.5
     assert by_id["q4"]["correct"] and not by_id["q5"]["correct"]
-    assert (
-        by_id["q6"]["error"] == "RuntimeError: service exploded"
-        and not by_id["q6"]["correct"]
-    )
+    assert by_id["q6"]["error"] == "RuntimeError: service exploded" and not by_id["q6"]["correct"]
     assert by_id["q6"]["latency_s"] == pytest.approx(1.0)
 
     md = (out / "report.md").read_text(encoding="utf-8")
@@ -298,9 +279,7 @@ def test_run_eval_end_to_end(
     assert "### fake (4 failed)" in md  # q2 q3 q5 q6
     assert "### abstain (4 failed)" in md  # all four answerable
     assert (
-        "When did they meet?" in md
-        and "`27 January`" in md
-        and "It happened on 28 January." in md
+        "When did they meet?" in md and "`27 January`" in md and "It happened on 28 January." in md
     )
     assert "*(unanswerable: should abstain)*" in md and "Paris is the capital." in md
     assert "service exploded" in md
@@ -363,13 +342,9 @@ def test_run_eval_fails_on_each_kind_of_threshold(
     assert report["threshold_failures"] == [f"fake: {message}"]
 
 
-def test_thresholds_on_na_metrics_are_skipped_not_failed(
-    tmp_path: Path, gold_path: Path
-) -> None:
+def test_thresholds_on_na_metrics_are_skipped_not_failed(tmp_path: Path, gold_path: Path) -> None:
     factories: dict[str, Any] = {"abstain": AbstainRunner}
-    code = run_eval(
-        gold_path, factories, tmp_path, {"citation_precision": 0.9}, console=_quiet()
-    )
+    code = run_eval(gold_path, factories, tmp_path, {"citation_precision": 0.9}, console=_quiet())
     assert code == 0
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert (
@@ -383,9 +358,7 @@ def test_unknown_threshold_fails_before_asking(tmp_path: Path, gold_path: Path) 
         raise AssertionError("runner must not be built")
 
     with pytest.raises(ValueError, match="unknown threshold 'answer_acc'"):
-        run_eval(
-            gold_path, {"x": factory}, tmp_path, {"answer_acc": 0.5}, console=_quiet()
-        )
+        run_eval(gold_path, {"x": factory}, tmp_path, {"answer_acc": 0.5}, console=_quiet())
 
 
 class LongWindedRunner:
@@ -395,12 +368,8 @@ class LongWindedRunner:
         return _result(question, "word " * 400 + "END")
 
 
-def test_markdown_clips_long_answers_but_json_keeps_them(
-    tmp_path: Path, gold_path: Path
-) -> None:
-    code = run_eval(
-        gold_path, {"long": LongWindedRunner}, tmp_path, {}, console=_quiet()
-    )
+def test_markdown_clips_long_answers_but_json_keeps_them(tmp_path: Path, gold_path: Path) -> None:
+    code = run_eval(gold_path, {"long": LongWindedRunner}, tmp_path, {}, console=_quiet())
     assert code == 0  # no thresholds -> nothing can fail
     md = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "…" in md and "END" not in md

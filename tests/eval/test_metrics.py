@@ -25,9 +25,7 @@ def test_is_correct_needs_word_boundaries() -> None:
     assert not metrics.is_correct("New Delhi lists 300 minerals.", ["30"])
     assert not metrics.is_correct("Rubios", ["Rubio"])
     assert metrics.is_correct("It is a 10 year framework", ["10-year"])
-    assert metrics.is_correct(
-        "Hosted by SCOTT   BESSENT.", ["Scott Bessent", "Bessent"]
-    )
+    assert metrics.is_correct("Hosted by SCOTT   BESSENT.", ["Scott Bessent", "Bessent"])
     assert not metrics.is_correct("Hosted by Rubio.", ["Scott Bessent", "Bessent"])
     assert not metrics.is_correct("anything", [])
     assert not metrics.is_correct("anything", ["", "!!"])
@@ -40,13 +38,11 @@ def test_exact_match_is_normalized_equality_over_any_gold() -> None:
 
 def test_token_f1_hand_computed() -> None:
     # pred: it happened on 28 january (5); gold: 27 january (2); common 1 -> P=.2 R=.5 F=2/7
-    assert metrics.token_f1(
-        "It happened on 28 January.", ["27 January"]
-    ) == pytest.approx(2 / 7)
+    assert metrics.token_f1("It happened on 28 January.", ["27 January"]) == pytest.approx(2 / 7)
     # best over golds: "scott bessent hosted it" vs "scott bessent" -> P=.5 R=1 F=2/3
-    assert metrics.token_f1(
-        "Scott Bessent hosted it", ["Rubio", "Scott Bessent"]
-    ) == pytest.approx(2 / 3)
+    assert metrics.token_f1("Scott Bessent hosted it", ["Rubio", "Scott Bessent"]) == pytest.approx(
+        2 / 3
+    )
     assert metrics.token_f1("Bessent", ["Bessent"]) == 1.0
     assert metrics.token_f1("", ["Bessent"]) == 0.0
     assert metrics.token_f1("Bessent", []) == 0.0
@@ -126,9 +122,7 @@ def test_summarize_denominators() -> None:
         # answerable, wrong, half-right citations, 0 of 1 supported
         Outcome(True, False, False, 2.0, 0.5, False, 1.0, 0.5, 0.5, 1.0, [False]),
         # answerable but abstained: counts for false abstention, not for citations/support
-        Outcome(
-            True, True, False, 3.0, 0.9, True, 0.0, 0.0, None, None, [False, False]
-        ),
+        Outcome(True, True, False, 3.0, 0.9, True, 0.0, 0.0, None, None, [False, False]),
         # unanswerable, abstained (correct)
         Outcome(False, True, True, 4.0),
         # unanswerable, answered anyway with one unsupported sentence

@@ -114,11 +114,7 @@ def test_http_runner_without_key_or_history_sends_minimal_body() -> None:
         (httpx.Response(200, json={"answer": "missing fields"}), "bad response body"),
     ],
 )
-def test_http_runner_raises_clear_errors(
-    response: httpx.Response, message: str
-) -> None:
-    runner = HttpRunner(
-        "http://qa.test", transport=httpx.MockTransport(lambda _req: response)
-    )
+def test_http_runner_raises_clear_errors(response: httpx.Response, message: str) -> None:
+    runner = HttpRunner("http://qa.test", transport=httpx.MockTransport(lambda _req: response))
     with pytest.raises(HttpRunnerError, match=message):
         runner.ask("Q?")

@@ -11,7 +11,9 @@ def test_seed_footer_removed_and_source_lifted() -> None:
     [raw] = load_file(SEED / "000_ca9448a2e7e84a10.txt", SEED)
     doc = clean_document(raw)
     assert doc.source == "ANI"
-    assert doc.title == "Jaishankar Heads To US For Critical Minerals Summit Amid Surging India Ties"
+    assert (
+        doc.title == "Jaishankar Heads To US For Critical Minerals Summit Amid Surging India Ties"
+    )
     for chrome in ("No comments", "Post a Comment", "Based On ANI Report"):
         assert chrome not in doc.text
     assert doc.text.endswith("green energy targets, and strategic autonomy.")
@@ -31,6 +33,8 @@ def test_existing_source_is_kept_and_body_lines_untouched() -> None:
 
 
 def test_credit_line_without_existing_source() -> None:
-    doc = clean_document(SourceDocument("d", "T", "Body text here.\nBased on Ashgrove Times report"))
+    doc = clean_document(
+        SourceDocument("d", "T", "Body text here.\nBased on Ashgrove Times report")
+    )
     assert doc.source == "Ashgrove Times"
     assert doc.text == "Body text here."

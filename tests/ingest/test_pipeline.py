@@ -81,9 +81,7 @@ def test_prune_removes_documents_whose_files_are_gone(
     assert not [i for i in _state(pipeline.store)[1] if i.startswith("observatory.html:")]
 
 
-def test_prune_is_refused_when_a_file_fails_to_load(
-    pipeline: IngestPipeline, corpus: Path
-) -> None:
+def test_prune_is_refused_when_a_file_fails_to_load(pipeline: IngestPipeline, corpus: Path) -> None:
     pipeline.run([corpus])
     (corpus / "observatory.html").write_bytes(b"\x00\x01binary now")
     report = pipeline.run([corpus], prune=True)
@@ -93,18 +91,25 @@ def test_prune_is_refused_when_a_file_fails_to_load(
 
 @pytest.mark.parametrize("fail_after", [0, 1, 2])
 def test_crash_mid_ingest_then_rerun_converges(
-    fail_after: int, pipeline: IngestPipeline, corpus: Path, settings, embedder, tmp_path: Path  # noqa: ANN001
+    fail_after: int,
+    pipeline: IngestPipeline,
+    corpus: Path,
+    settings,
+    embedder,
+    tmp_path: Path,
 ) -> None:
     from rag.components import build_components
 
     pipeline.run([corpus])
-    (corpus / "harbor-council.md").write_text("---\ntitle: Harbor update\n---\nThe bridge opened.\n")
+    (corpus / "harbor-council.md").write_text(
+        "---\ntitle: Harbor update\n---\nThe bridge opened.\n"
+    )
     (corpus / "orchard-festival.txt").write_text("Orchard\n\nThe festival was cancelled.\n")
     (corpus / "new-brief.txt").write_text("New\n\nA ferry named Gull II began service.\n")
     store = pipeline.store
     real_write, writes = store.write_document, []
 
-    def crashing_write(*args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def crashing_write(*args, **kwargs) -> None:
         if len(writes) >= fail_after:
             raise KeyboardInterrupt("simulated crash")
         writes.append(1)
@@ -138,7 +143,12 @@ def test_bad_files_are_skipped_and_named_without_losing_data(
     (bad / "deck.pptx").write_bytes(b"PK")
     report = pipeline.run([corpus])
     reasons = dict(report.skipped)
-    assert {Path(name).name for name in reasons} == {"empty.txt", "binary.md", "latin.txt", "deck.pptx"}
+    assert {Path(name).name for name in reasons} == {
+        "empty.txt",
+        "binary.md",
+        "latin.txt",
+        "deck.pptx",
+    }
     assert report.explicit_failures == 0
     assert _state(pipeline.store) == before
 

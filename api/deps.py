@@ -1,0 +1,168 @@
+"""Typed dependencies: everything a route needs comes from ``app.state``, built once per process.
+
+``app.state`` holds ``settings``, ``components``, ``service`` (``QAService``), ``pipeline``
+(``IngestPipeline``), ``store_lock`` (``RWLock``) and ``startup_error``. When the store is down
+at startup the app still starts (``/healthz`` stays up, ``/readyz`` says why); the service is
+then built on a later request, at most once every ``REBUILD_INTERVAL_S`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+
+from ingest.pipeline import IngestPipeline
+from rag.components import Components
+from rag.config import Settings
+from rag.service import QAService
+from rag.store.chroma import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+REBUILD_INTERVAL_S = 5.0
+
+
+class ServiceNotReady(RuntimeError):
+    """The QA service could not be built (yet); the API maps this to 503."""
+
+
+class RWLock:
+    """Many readers or one writer, so uploads and deletes never interleave with each other
+    or with a question, while questions still run side by side.
+
+    A waiting writer holds back new readers, so a steady stream of questions can't starve an
+    upload. Not re-entrant, and not owner-bound: a streamed answer takes the read lock in one
+    worker thread and releases it in another.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    def acquire_read(self) -> None:
+        with self._cond:
+            while self._writer or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+
+    def release_read(self) -> None:
+        with self._cond:
+            self._readers -= 1
+            if self._readers == 0:
+                self._cond.notify_all()
+
+    def acquire_write(self) -> None:
+        with self._cond:
+            self._writers_waiting += 1
+            try:
+                while self._writer or self._readers:
+                    self._cond.wait()
+            finally:
+                self._writers_waiting -= 1
+            self._writer = True
+
+    def release_write(self) -> None:
+        with self._cond:
+            self._writer = False
+            self._cond.notify_all()
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        self.acquire_read()
+        try:
+            yield
+        finally:
+            self.release_read()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        self.acquire_write()
+        try:
+            yield
+        finally:
+            self.release_write()
+
+
+def init_state(app: FastAPI, settings: Settings, components: Components | None) -> None:
+    """Put the (not yet built) runtime on ``app.state``; the lifespan builds it."""
+    state = app.state
+    state.settings = settings
+    state.components = components
+    state.service = None
+    state.pipeline = None
+    state.store_lock = RWLock()
+    state.startup_error = None
+    state.build_lock = threading.Lock()
+    state.last_build_attempt = 0.0
+
+
+def ensure_service(app: FastAPI, force: bool = False) -> QAService:
+    """Build components, service and pipeline if missing; blocking, so call it off the loop.
+
+    Raises ``ServiceNotReady`` with the reason when the store is unreachable. Other failures
+    (a bad answerer configuration, a missing model) propagate: they are bugs to fix, not
+    conditions to wait out.
+    """
+    state = app.state
+    if state.service is not None:
+        return state.service
+    with state.build_lock:
+        if state.service is not None:
+            return state.service
+        now = time.monotonic()
+        if not force and now - state.last_build_attempt < REBUILD_INTERVAL_S:
+            raise ServiceNotReady(f"service not ready: {state.startup_error}")
+        state.last_build_attempt = now
+        from rag.answer.registry import build_answerers
+        from rag.components import build_components
+
+        settings: Settings = state.settings
+        try:
+            components = state.components or build_components(settings)
+        except StoreUnavailable as exc:
+            state.startup_error = str(exc)
+            log.error("service not ready: %s", exc)
+            raise ServiceNotReady(f"service not ready: {exc}") from exc
+        state.components = components
+        state.pipeline = IngestPipeline(
+            settings, components.store, components.embedder, components.bm25
+        )
+        state.service = QAService(components, build_answerers(settings))
+        state.startup_error = None
+        return state.service
+
+
+# --- dependencies -------------------------------------------------------------------------
+# The ones that may build the service are plain ``def``, so FastAPI runs them in the
+# threadpool and a lazy rebuild never blocks the event loop.
+
+
+async def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_service(request: Request) -> QAService:
+    return ensure_service(request.app)
+
+
+def get_pipeline(request: Request) -> IngestPipeline:
+    ensure_service(request.app)
+    return request.app.state.pipeline
+
+
+async def get_store_lock(request: Request) -> RWLock:
+    return request.app.state.store_lock
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ServiceDep = Annotated[QAService, Depends(get_service)]
+PipelineDep = Annotated[IngestPipeline, Depends(get_pipeline)]
+StoreLockDep = Annotated[RWLock, Depends(get_store_lock)]

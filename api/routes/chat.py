@@ -1,0 +1,190 @@
+"""OpenAI-compatible ``POST /v1/chat/completions`` (and ``GET /v1/models``), so any OpenAI client
+or chat UI can talk to the service unchanged.
+
+The last user message is the question; earlier user/assistant messages are the history; system
+messages are ignored (never followed). ``model`` picks an answerer when it names one, else the
+default answers. Every response carries the grounding as extra top-level fields: ``citations``,
+``grounded`` and ``abstained`` (streamed: on the final chunk, with the verified ``answer``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import anyio
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import RWLock, ServiceDep, SettingsDep, StoreLockDep
+from api.errors import invalid
+from api.routes.ask import check_question
+from api.schemas import (
+    AssistantMessage,
+    ChatChoice,
+    ChatCompletion,
+    ChatCompletionRequest,
+    ChatMessage,
+    ModelCard,
+    ModelList,
+)
+from rag.config import Settings
+from rag.schema import AnswerResult, ChatTurn
+from rag.service import QAService
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+
+_END = object()
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def split_messages(messages: list[ChatMessage], settings: Settings) -> tuple[str, list[ChatTurn]]:
+    """(question, history): the last user message, and the user/assistant turns before it.
+
+    History is cut to the last ``max_history_turns`` turns instead of refused, since chat
+    clients resend the whole conversation every time.
+    """
+    last = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].role == "user"), None)
+    if last is None:
+        raise invalid(("body", "messages"), "no user message to answer")
+    question = check_question(messages[last].text, settings, ("body", "messages", last, "content"))
+    history = [
+        ChatTurn(role=m.role, content=m.text)  # type: ignore[arg-type]
+        for m in messages[:last]
+        if m.role in ("user", "assistant") and m.text.strip()
+    ]
+    if settings.max_history_turns <= 0:
+        return question, []
+    return question, history[-settings.max_history_turns :]
+
+
+def pick_answerer(service: QAService, model: str | None) -> str:
+    """``model`` names an available answerer, or anything else means the default one."""
+    return model if model in service.answerers else service.default_answerer
+
+
+def completion_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex}"
+
+
+def grounding(result: AnswerResult) -> dict[str, Any]:
+    return {
+        "citations": [c.model_dump() for c in result.citations],
+        "grounded": result.grounded,
+        "abstained": result.abstained,
+    }
+
+
+@router.get("/models", response_model=ModelList)
+def list_models(service: ServiceDep) -> ModelList:
+    """The answerers, as OpenAI "models" (clients that list models before chatting need it)."""
+    return ModelList(data=[ModelCard(id=name) for name in sorted(service.answerers)])
+
+
+@router.post(
+    "/chat/completions",
+    response_model=ChatCompletion,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "SSE when stream"}},
+)
+def chat_completions(
+    body: ChatCompletionRequest, service: ServiceDep, settings: SettingsDep, lock: StoreLockDep
+) -> ChatCompletion | StreamingResponse:
+    """A grounded chat completion; ``stream: true`` answers with server-sent events."""
+    question, history = split_messages(body.messages, settings)
+    name = pick_answerer(service, body.model)
+    if not body.stream:
+        with lock.read():
+            result = service.ask(question, history, body.filters, None, name)
+        return ChatCompletion(
+            id=completion_id(),
+            created=int(time.time()),
+            model=name,
+            choices=[ChatChoice(message=AssistantMessage(content=result.answer))],
+            citations=result.citations,
+            grounded=result.grounded,
+            abstained=result.abstained,
+        )
+    # Streaming: retrieval runs here, before any byte is sent, so a store outage is still a
+    # proper 503 rather than a broken stream. The read lock is held until the stream ends.
+    lock.acquire_read()
+    items: Iterator[str | AnswerResult] | None = None
+    try:
+        items = service.ask_stream(question, history, body.filters, None, name)
+        first = next(items)
+    except BaseException:
+        if items is not None:
+            items.close()  # type: ignore[attr-defined]
+        lock.release_read()
+        raise
+    return StreamingResponse(
+        sse_events(first, items, name, _closer(items, lock)),
+        media_type="text/event-stream",
+        headers=SSE_HEADERS,
+    )
+
+
+def _closer(items: Iterator[str | AnswerResult], lock: RWLock) -> Callable[[], None]:
+    """Close the answer stream (an LLM answerer holds its model lock until then), once."""
+    done = False
+
+    def close() -> None:
+        nonlocal done
+        if done:
+            return
+        done = True
+        try:
+            items.close()  # type: ignore[attr-defined]
+        finally:
+            lock.release_read()
+
+    return close
+
+
+def sse(payload: dict[str, Any] | str) -> str:
+    data = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)
+    return f"data: {data}\n\n"
+
+
+async def sse_events(
+    first: str | AnswerResult,
+    items: Iterator[str | AnswerResult],
+    model: str,
+    close: Callable[[], None],
+) -> AsyncIterator[str]:
+    """``chat.completion.chunk`` events: role, content deltas, a final chunk, ``[DONE]``.
+
+    Deltas are the answerer's text as produced; verification may drop a sentence, so the final
+    chunk carries the verified ``answer`` that clients should show. Each ``next()`` runs in the
+    threadpool; the stream is closed even when the client goes away mid-answer.
+    """
+    base = {"id": completion_id(), "object": "chat.completion.chunk", "created": int(time.time())}
+
+    def chunk(delta: dict[str, str], finish: str | None = None, **extra: Any) -> str:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
+        return sse({**base, "model": model, "choices": [choice], **extra})
+
+    try:
+        yield chunk({"role": "assistant", "content": ""})
+        item: object = first
+        result: AnswerResult | None = None
+        while item is not _END:
+            if isinstance(item, AnswerResult):
+                result = item
+            elif isinstance(item, str) and item:
+                yield chunk({"content": item})
+            item = await run_in_threadpool(next, items, _END)
+        assert result is not None, "ask_stream ended without a result"
+        yield chunk({}, "stop", **grounding(result), answer=result.answer)
+        yield sse("[DONE]")
+    except Exception as exc:  # headers are sent: report in-band, as OpenAI does
+        log.exception("chat stream failed")
+        yield sse({"error": {"message": str(exc), "type": type(exc).__name__, "code": None}})
+    finally:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(close)

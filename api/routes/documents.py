@@ -1,0 +1,179 @@
+"""``/v1/documents``: list, read, upload (raw body) and delete briefings.
+
+Uploads go through the same ingest pipeline as the CLI (clean, chunk, embed, store, BM25), under
+the store's write lock, so a question never sees a half-written document.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import PipelineDep, RWLock, ServiceDep, StoreLockDep
+from api.errors import invalid
+from api.schemas import DeleteResult, DocumentDetail, SkippedItem, UploadResult
+from ingest.loaders import LoadError, SourceDocument, decode_text, parse_bytes
+from ingest.pipeline import IngestPipeline, IngestReport
+from rag.schema import DocumentMeta
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+
+# Content-Type -> the loader suffix it stands for.
+MEDIA_TYPES: dict[str, str] = {
+    "text/plain": ".txt",
+    "text/markdown": ".md",
+    "text/x-markdown": ".md",
+    "text/html": ".html",
+    "application/jsonl": ".jsonl",
+    "application/x-ndjson": ".jsonl",
+    "application/x-jsonlines": ".jsonl",
+}
+_NO_ID = "\x00upload"  # jsonl records without a doc_id get "<this>#<line>" from the loader
+_DOC_ID = r"^[^\x00-\x1f\x7f]+$"
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The document itself, as raw bytes (UTF-8).",
+        "content": {media: {"schema": {"type": "string"}} for media in MEDIA_TYPES},
+    }
+}
+
+
+def media_suffix(content_type: str | None) -> str:
+    """The loader suffix for a Content-Type; 415 for anything we can't parse."""
+    media, _, params = (content_type or "").partition(";")
+    media = media.strip().lower()
+    if media not in MEDIA_TYPES:
+        accepted = ", ".join(MEDIA_TYPES)
+        raise HTTPException(
+            415, f"unsupported Content-Type '{media or '(none)'}'; use one of: {accepted}"
+        )
+    for param in params.split(";"):
+        key, _, value = param.partition("=")
+        charset = value.strip().strip('"').lower()
+        if key.strip().lower() == "charset" and charset not in ("utf-8", "utf8", "us-ascii"):
+            raise HTTPException(415, f"unsupported charset '{charset}'; send UTF-8")
+    return MEDIA_TYPES[media]
+
+
+@router.get("", response_model=list[DocumentMeta])
+def list_documents(service: ServiceDep, lock: StoreLockDep) -> list[DocumentMeta]:
+    """Every stored document's metadata (no text), sorted by ``doc_id``."""
+    with lock.read():
+        return service.components.store.list_documents()
+
+
+@router.get("/{doc_id:path}", response_model=DocumentDetail, responses={404: {}})
+def get_document(doc_id: str, service: ServiceDep, lock: StoreLockDep) -> DocumentDetail:
+    """Metadata and cleaned text; a citation's ``quote`` is ``text[start_char:end_char]``."""
+    if not doc_id:
+        raise HTTPException(404, "no document ''")
+    with lock.read():
+        found = service.components.store.get_documents([doc_id]).get(doc_id)
+    if found is None:
+        raise HTTPException(404, f"no document '{doc_id}'")
+    meta, text = found
+    return DocumentDetail(**meta.model_dump(), text=text)
+
+
+@router.post(
+    "",
+    response_model=UploadResult,
+    openapi_extra=_UPLOAD_BODY,
+    responses={400: {}, 413: {}, 415: {}, 422: {}},
+)
+async def upload_document(
+    request: Request,
+    pipeline: PipelineDep,
+    lock: StoreLockDep,
+    doc_id: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=512,
+            pattern=_DOC_ID,
+            description="required unless the body is JSONL (then: prefix for records without one)",
+        ),
+    ] = None,
+    title: Annotated[str | None, Query(max_length=1000)] = None,
+    source: Annotated[str | None, Query(max_length=500)] = None,
+    date: Annotated[str | None, Query(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")] = None,
+    url: Annotated[str | None, Query(max_length=2000)] = None,
+) -> UploadResult:
+    """Store one document (or a JSONL batch); an existing ``doc_id`` is replaced.
+
+    The Content-Type picks the parser. ``title``/``source``/``date``/``url`` override what the
+    file says; for JSONL they only fill records that lack the field.
+    """
+    suffix = media_suffix(request.headers.get("content-type"))
+    if doc_id is None and suffix != ".jsonl":
+        raise invalid(("query", "doc_id"), "required unless the body is JSONL")
+    data = await request.body()  # the body-limit middleware stops oversized bodies here
+    overrides = {"title": title, "source": source, "date": date, "url": url}
+    docs = await run_in_threadpool(_parse, data, suffix, doc_id, overrides)
+    report = await run_in_threadpool(_ingest, pipeline, lock, docs)
+    if not report.doc_ids:
+        reasons = "; ".join(f"{n}: {r}" for n, r in report.skipped) or "no documents"
+        raise HTTPException(400, f"nothing stored ({reasons})")
+    return UploadResult(
+        summary=report.summary(),
+        doc_ids=report.doc_ids,
+        new=report.new,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        skipped=[SkippedItem(name=n, reason=r) for n, r in report.skipped],
+        chunks_written=report.chunks_written,
+        seconds=round(report.seconds, 3),
+    )
+
+
+@router.delete("/{doc_id:path}", response_model=DeleteResult, responses={404: {}})
+def delete_document(doc_id: str, pipeline: PipelineDep, lock: StoreLockDep) -> DeleteResult:
+    """Remove a document and its chunks; 404 when there is no such document."""
+    with lock.write():
+        existed = pipeline.delete(doc_id)
+    if not existed:
+        raise HTTPException(404, f"no document '{doc_id}'")
+    return DeleteResult(doc_id=doc_id)
+
+
+def _parse(
+    data: bytes, suffix: str, doc_id: str | None, overrides: dict[str, str | None]
+) -> list[SourceDocument]:
+    """Bytes -> documents, off the event loop (a large HTML page takes a while to parse)."""
+    name = doc_id or "upload"
+    try:
+        docs = parse_bytes(data, suffix, doc_id or _NO_ID, name)
+    except LoadError as exc:
+        status = 415 if "binary content" in str(exc) else 400
+        raise HTTPException(status, str(exc)) from exc
+    docs = [_override(d, data, suffix, overrides) for d in docs]
+    for doc in docs:
+        if doc.doc_id.startswith(_NO_ID):
+            line = doc.doc_id.rpartition("#")[2]
+            raise HTTPException(
+                400, f"{name}:{line}: record has no doc_id; add one or pass ?doc_id= as a prefix"
+            )
+    return docs
+
+
+def _ingest(pipeline: IngestPipeline, lock: RWLock, docs: list[SourceDocument]) -> IngestReport:
+    with lock.write():
+        return pipeline.ingest(docs)
+
+
+def _override(
+    doc: SourceDocument, data: bytes, suffix: str, given: dict[str, str | None]
+) -> SourceDocument:
+    if suffix == ".jsonl":
+        fill = {k: v for k, v in given.items() if v is not None and not getattr(doc, k)}
+        return dataclasses.replace(doc, **fill)
+    changes = {k: v for k, v in given.items() if v is not None}
+    if given.get("title") is not None and suffix == ".txt":
+        # The loader took the first line as the headline; with a title given, it is text.
+        changes["text"] = decode_text(data, doc.doc_id).strip("\n")
+    return dataclasses.replace(doc, **changes)

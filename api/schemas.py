@@ -1,0 +1,142 @@
+"""Request and response bodies of the HTTP API (``AnswerResult`` and friends live in rag.schema).
+
+Limits that come from settings (question length, history turns, ``top_k`` ceiling) are checked
+in the routes, because pydantic field constraints are fixed at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from rag.schema import ChatTurn, Citation, DocumentMeta, Filters
+
+
+# --- /v1/ask --------------------------------------------------------------------------------
+class AskRequest(BaseModel):
+    """One question, optionally with the conversation so far (follow-ups are resolved)."""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt "topk" should fail, not be ignored
+
+    question: str = Field(examples=["Who represented India at the Finance Ministerial?"])
+    history: list[ChatTurn] = Field(default_factory=list)
+    filters: Filters | None = None
+    top_k: int | None = Field(default=None, description="chunks to retrieve (1..max_top_k)")
+    answerer: str | None = Field(default=None, description="extractive, local-llm or openai")
+
+    @field_validator("question")
+    @classmethod
+    def question_not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("question must not be empty")
+        return value
+
+
+# --- /v1/documents --------------------------------------------------------------------------
+class DocumentDetail(DocumentMeta):
+    """A stored document with its cleaned text: citations' offsets index into ``text``."""
+
+    text: str
+
+
+class SkippedItem(BaseModel):
+    name: str
+    reason: str
+
+
+class UploadResult(BaseModel):
+    summary: str
+    doc_ids: list[str]
+    new: int
+    updated: int
+    unchanged: int
+    skipped: list[SkippedItem]
+    chunks_written: int
+    seconds: float
+
+
+class DeleteResult(BaseModel):
+    doc_id: str
+    deleted: bool = True
+
+
+# --- health ---------------------------------------------------------------------------------
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Ready(BaseModel):
+    status: Literal["ready"] = "ready"
+    answerers: list[str]
+    default_answerer: str
+
+
+# --- /v1/chat/completions (OpenAI-compatible) -----------------------------------------------
+class ChatMessage(BaseModel):
+    """An OpenAI chat message; ``content`` may be a string or a list of content parts."""
+
+    model_config = ConfigDict(extra="allow")
+
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+    @property
+    def text(self) -> str:
+        """The text of the message; non-text parts (images, audio) are ignored."""
+        if isinstance(self.content, str):
+            return self.content
+        parts = self.content or []
+        return "".join(str(p.get("text", "")) for p in parts if p.get("type") == "text")
+
+
+class ChatCompletionRequest(BaseModel):
+    """OpenAI's request body; sampling options (temperature, max_tokens, ...) are accepted and
+    ignored, because the answer is grounded text, not a free generation."""
+
+    model_config = ConfigDict(extra="allow")
+
+    messages: list[ChatMessage] = Field(min_length=1)
+    model: str | None = Field(
+        default=None, description="an answerer name (extractive, local-llm, openai) or anything"
+    )
+    stream: bool = False
+    filters: Filters | None = Field(default=None, description="extension: retrieval filters")
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class ChatChoice(BaseModel):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: Literal["stop"] = "stop"
+    logprobs: None = None
+
+
+class ChatCompletion(BaseModel):
+    """``chat.completion`` plus the grounding: ``citations``, ``grounded``, ``abstained``."""
+
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[ChatChoice]
+    citations: list[Citation]
+    grounded: bool
+    abstained: bool
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "briefing-qa"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
