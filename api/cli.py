@@ -29,7 +29,7 @@ def _components(settings: Settings, threads: int | None = None):
         settings = settings.model_copy(update={"torch_threads": threads})
     try:
         return build_components(settings)
-    except StoreUnavailable as exc:
+    except (StoreUnavailable, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(3) from exc
 
@@ -98,25 +98,43 @@ def ask(
     answerer: Annotated[str | None, typer.Option(help="extractive, local-llm or openai")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full JSON result.")] = False,
 ) -> None:
-    """Answer one question with numbered citations to verbatim quotes."""
+    """Answer one question with numbered citations to verbatim quotes, streamed as it is written."""
+    from contextlib import closing
+
     from rag.answer.registry import build_answerers
+    from rag.schema import AnswerResult
     from rag.service import QAService
 
     settings = Settings()
     if answerer:
         settings = settings.model_copy(update={"answerer": answerer})
     service = QAService(_components(settings), build_answerers(settings))
-    result = service.ask(question)
     if as_json:
-        console.print_json(result.model_dump_json())
+        console.print_json(service.ask(question).model_dump_json())
         return
-    console.print(result.answer, markup=False)
+    streamed: list[str] = []
+    result: AnswerResult | None = None
+    # Closed even on Ctrl-C, so a local LLM's lock is released.
+    with closing(service.ask_stream(question)) as items:  # type: ignore[type-var]
+        for item in items:
+            if isinstance(item, AnswerResult):
+                result = item
+            elif item:
+                streamed.append(item)
+                console.print(item, end="", markup=False, highlight=False, soft_wrap=True)
+    assert result is not None, "ask_stream ended without a result"
+    console.print()
+    if "".join(streamed).strip() != result.answer.strip():
+        # Verification dropped or re-cited what was streamed: the verified answer is what counts.
+        console.print("[dim]verified answer:[/dim]")
+        console.print(result.answer, markup=False, highlight=False)
     for c in result.citations:
         console.print(
             f"  [{c.n}] {c.title or c.doc_id} ({c.doc_id}, chars {c.start_char}-{c.end_char})",
             markup=False,
+            highlight=False,
         )
-        console.print(f"      \u201c{c.quote}\u201d", markup=False, style="dim")
+        console.print(f"      \u201c{c.quote}\u201d", markup=False, style="dim", highlight=False)
     status = "abstained" if result.abstained else "grounded" if result.grounded else "unverified"
     console.print(
         f"[dim]{status}; answerer {result.answerer}; {result.timings.get('total', 0):.2f} s[/dim]"

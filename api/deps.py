@@ -17,6 +17,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 
+from api.observability import ObservedIngestPipeline, ObservedQAService
 from ingest.pipeline import IngestPipeline
 from rag.components import Components
 from rag.config import Settings
@@ -132,10 +133,12 @@ def ensure_service(app: FastAPI, force: bool = False) -> QAService:
             log.error("service not ready: %s", exc)
             raise ServiceNotReady(f"service not ready: {exc}") from exc
         state.components = components
-        state.pipeline = IngestPipeline(
-            settings, components.store, components.embedder, components.bm25
+        # The observed subclasses feed /metrics and the access log (api.observability).
+        metrics = getattr(state, "metrics", None)
+        state.pipeline = ObservedIngestPipeline(
+            settings, components.store, components.embedder, components.bm25, metrics=metrics
         )
-        state.service = QAService(components, build_answerers(settings))
+        state.service = ObservedQAService(components, build_answerers(settings), metrics=metrics)
         state.startup_error = None
         return state.service
 

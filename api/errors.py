@@ -1,12 +1,16 @@
 """Every error leaves the API as JSON ``{"detail": "<one readable sentence>"}``.
 
-Also the request-body limit: a pure ASGI middleware, so an oversized upload is refused from its
-``Content-Length`` before any route work, and a body without one is cut off while it is read.
+Storage trouble says what to fix: a full data directory is 507, a read-only one 503, each with
+a message and one log line (no traceback). Also the request-body limit: a pure ASGI middleware,
+so an oversized upload is refused from its ``Content-Length`` before any route work, and a body
+without one is cut off while it is read.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import shutil
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -47,7 +51,68 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     )
 
 
+# Disk trouble surfaces as OSError from our own files (BM25) or as sqlite text inside Chroma's
+# errors; both deserve a message saying what to fix rather than "try again shortly".
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+_READ_ONLY_ERRNOS = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
+_FULL_TEXT = ("database or disk is full", "no space left on device", "disk quota exceeded")
+_READ_ONLY_TEXT = ("readonly database", "read-only file system")
+LOW_DISK_BYTES = 8 * 1024 * 1024
+
+
+def storage_problem(exc: BaseException | str) -> tuple[int, str] | None:
+    """(status, message) when ``exc`` (or its cause) is a full or read-only data directory."""
+    seen: list[BaseException | str] = []
+    current: BaseException | str | None = exc
+    while current is not None and len(seen) < 8:
+        seen.append(current)
+        current = (
+            current.__cause__ or current.__context__ if isinstance(current, BaseException) else None
+        )
+    for item in seen:
+        code = getattr(item, "errno", None)
+        text = str(item).lower()
+        if code in _FULL_ERRNOS or any(t in text for t in _FULL_TEXT):
+            return 507, (
+                "Insufficient storage: the data directory is full, so the change was not "
+                f"stored; free some disk space and retry. ({item})"
+            )
+        if code in _READ_ONLY_ERRNOS or any(t in text for t in _READ_ONLY_TEXT):
+            return 503, (
+                "The data directory is read-only, so the store cannot be written; make it "
+                f"writable (or point BRIEFQA_DATA_DIR elsewhere) and retry. ({item})"
+            )
+    return None
+
+
+def low_disk(request: Request) -> tuple[int, str] | None:
+    """Chroma doesn't always say why a write failed ("Error in compaction"); an embedded store
+    whose disk is nearly full is the likely reason, so say so."""
+    settings = getattr(request.app.state, "settings", None)
+    if settings is None or settings.chroma_url:
+        return None
+    try:
+        free = shutil.disk_usage(settings.data_dir).free
+    except OSError:
+        return None
+    if free >= LOW_DISK_BYTES:
+        return None
+    return 507, (
+        f"Insufficient storage: only {free // 1024} KiB left where the data directory is, so "
+        "the change was not stored; free some disk space and retry."
+    )
+
+
+def _storage_response(request: Request, problem: tuple[int, str]) -> JSONResponse:
+    status, detail = problem
+    log.error("storage problem during %s %s: %s", request.method, request.url.path, detail)
+    return JSONResponse(status_code=status, content={"detail": detail})
+
+
 async def store_unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
+    problem = storage_problem(exc) or low_disk(request)
+    if problem is not None:
+        return _storage_response(request, problem)
     log.error("store unavailable during %s %s: %s", request.method, request.url.path, exc)
     return JSONResponse(
         status_code=503,
@@ -56,9 +121,19 @@ async def store_unavailable_handler(request: Request, exc: Exception) -> JSONRes
     )
 
 
+async def os_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A full or read-only disk gets its own status and message; anything else is a 500."""
+    problem = storage_problem(exc)
+    if problem is not None:
+        return _storage_response(request, problem)
+    return await unexpected_error_handler(request, exc)
+
+
 async def not_ready_handler(request: Request, exc: Exception) -> JSONResponse:
+    problem = storage_problem(str(exc))
+    detail = f"service not ready: {problem[1]}" if problem else str(exc)
     return JSONResponse(
-        status_code=503, content={"detail": str(exc)}, headers={"Retry-After": RETRY_AFTER_S}
+        status_code=503, content={"detail": detail}, headers={"Retry-After": RETRY_AFTER_S}
     )
 
 
@@ -72,6 +147,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StoreUnavailable, store_unavailable_handler)
     app.add_exception_handler(ServiceNotReady, not_ready_handler)
+    app.add_exception_handler(OSError, os_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)
 
 

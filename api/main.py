@@ -17,7 +17,9 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import ServiceNotReady, ensure_service, init_state
 from api.errors import BodyLimitMiddleware, install_error_handlers
-from api.routes import ask, chat, documents, health
+from api.observability import install_observability
+from api.routes import ask, chat, documents, health, ui
+from api.security import install_security
 from rag.components import Components
 from rag.config import Settings, get_settings
 
@@ -53,6 +55,9 @@ def create_app(settings: Settings | None = None, components: Components | None =
     init_state(app, settings, components)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    for module in (health, ask, chat, documents):
+    install_security(app, settings)  # auth and rate limit, outside the body limit
+    install_observability(app)  # outermost: request id, access log, /metrics
+    for module in (health, ask, chat, documents, ui):
         app.include_router(module.router)
+    app.mount("/static", ui.static_files(), name="static")
     return app

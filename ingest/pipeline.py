@@ -170,7 +170,7 @@ class IngestPipeline:
         if dirty:
             # Bump first: if this run dies midway, every BM25 cache is already marked stale.
             self.store.bump_generation()
-        report.chunks_written = self._write(changed, progress)
+        report.chunks_written = self._write(changed, set(stored), progress)
         for doc_id in stale:
             self.store.delete_document(doc_id)
             report.removed += 1
@@ -180,18 +180,21 @@ class IngestPipeline:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _write(self, changed: list[tuple[SourceDocument, str]], progress: Progress | None) -> int:
-        """Chunk all changed documents, embed across documents in full batches, then store."""
-        total_chunks = 0
-        plans = []
-        for doc, digest in changed:
-            chunks = self.chunker.split(doc.text)
-            plans.append((doc, digest, chunks))
-            total_chunks += len(chunks)
+    def _write(
+        self,
+        changed: list[tuple[SourceDocument, str]],
+        replacing: set[str],
+        progress: Progress | None,
+    ) -> int:
+        """Chunk all changed documents, embed across documents in full batches, then store
+        each group in a few Chroma calls (per-call overhead dominated ingest otherwise)."""
+        plans = [(doc, digest, self.chunker.split(doc.text)) for doc, digest in changed]
+        total_chunks = sum(len(chunks) for _, _, chunks in plans)
         done = 0
-        for group in _batches(plans, self.settings.embed_batch_size * 4):
+        for group in _batches(plans, self.settings.embed_batch_size * 8):
             texts = [c.text for _, _, chunks in group for c in chunks]
             vectors = iter(self.embedder.embed_documents(texts) if texts else [])
+            items = []
             for doc, digest, chunks in group:
                 records = [
                     ChunkRecord(c.index, c.text, c.start_char, c.end_char, next(vectors))
@@ -206,8 +209,9 @@ class IngestPipeline:
                     content_hash=digest,
                     n_chunks=len(records),
                 )
-                self.store.write_document(meta, doc.text, records)
+                items.append((meta, doc.text, records))
                 done += len(records)
+            self.store.write_documents(items, replacing=replacing)
             if progress:
                 progress(done, total_chunks)
         return done
@@ -215,8 +219,7 @@ class IngestPipeline:
     def delete(self, doc_id: str) -> bool:
         existed = self.store.delete_document(doc_id)
         if existed:
-            self.store.bump_generation()
-            self.bm25.sync(self.store)
+            self.bm25.drop_document(doc_id, self.store.bump_generation())
         return existed
 
 

@@ -8,8 +8,11 @@ and an answer with nothing left falls back to extractive or abstains.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -24,6 +27,20 @@ from rag.schema import AnswerResult, ChatTurn, Draft, Evidence, Filters
 from rag.verify import SupportVerifier
 
 log = logging.getLogger(__name__)
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+_POOL_WORKERS = 8  # concurrent LLM calls per process; more wait, and time out, in the queue
+
+
+def _answer_pool() -> ThreadPoolExecutor:
+    """The process-wide pool answerers run in (created on first use)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(_POOL_WORKERS, thread_name_prefix="answerer")
+        return _POOL
 
 
 class Answerer(Protocol):
@@ -141,7 +158,13 @@ class QAService:
                         for delta in stream(result.standalone_question, evidence):
                             parts.append(delta)
                             yield delta
-                        draft = Draft(text="".join(parts), answerer=name)
+                        to_draft = getattr(impl, "to_draft", None)
+                        text = "".join(parts)
+                        draft = (
+                            to_draft(text, evidence)
+                            if to_draft
+                            else Draft(text=text, answerer=name)
+                        )
                     except Exception as exc:  # the stream broke: answer without the LLM
                         log.warning("answerer %s stream failed (%s)", name, exc)
                         draft = self.extractive.answer(result.standalone_question, evidence)
@@ -155,12 +178,27 @@ class QAService:
         yield result
 
     def _draft(self, name: str, question: str, evidence: list[Evidence]) -> Draft:
+        """The answerer's draft, or an extractive one flagged as a fallback.
+
+        Non-extractive answerers run in a worker thread and get ``llm_timeout_s`` in all: a
+        hung LLM costs the request that long, never more (its thread finishes in the
+        background; the pool is bounded, so a dead server can't pile up threads).
+        """
+        impl = self.answerers[name]
+        if impl is self.extractive:
+            return impl.answer(question, evidence)
+        timeout = self.settings.llm_timeout_s
+        future = _answer_pool().submit(impl.answer, question, evidence)
         try:
-            return self.answerers[name].answer(question, evidence)
-        except Exception as exc:  # a broken or slow LLM must not fail the request
-            log.warning("answerer %s failed (%s); falling back to extractive", name, exc)
-            draft = self.extractive.answer(question, evidence)
-            return draft.model_copy(update={"fell_back": True, "note": f"{name} failed: {exc}"})
+            return future.result(timeout=timeout)
+        except FutureTimeout:
+            future.cancel()  # still queued behind hung calls: never start it
+            note = f"{name} timed out after {timeout:g} s; answered extractively"
+        except Exception as exc:  # a broken LLM must not fail the request
+            note = f"{name} failed: {exc}"
+        log.warning("answerer %s: %s; falling back to extractive", name, note)
+        draft = self.extractive.answer(question, evidence)
+        return draft.model_copy(update={"fell_back": True, "note": note})
 
     def finish(self, result: AnswerResult, draft: Draft, evidence: list[Evidence]) -> None:
         """Cite and verify a draft, in place; fall back to extractive, then to abstaining."""

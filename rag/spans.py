@@ -77,6 +77,9 @@ _TITLES = {
 }
 
 
+_CONNECTORS = {"of", "the", "and", "de", "van", "von", "bin"}
+
+
 def question_kind(question: str) -> str:
     q = question.lower()
     if re.search(r"\b(when|what date|which date|what day|what month|what year|how long)\b", q):
@@ -104,7 +107,7 @@ def candidate_spans(kind: str, sentence: str) -> list[str]:
         for m in _NAME.finditer(sentence):
             tokens = m.group(0).split()
             # Drop leading titles: "Union Minister Ashwini Vaishnaw" -> "Ashwini Vaishnaw".
-            while len(tokens) > 1 and tokens[0].lower().strip(".") in _TITLES:
+            while len(tokens) > 1 and tokens[0].lower().strip(".") in _TITLES | _CONNECTORS:
                 tokens.pop(0)
             if tokens and (m.start() > 0 or len(tokens) > 1):
                 out.append(" ".join(tokens).rstrip(".,"))

@@ -1,8 +1,10 @@
 """Verify: is each answer sentence backed by the quotes it cites?
 
-Support mixes two signals: lexical coverage (the sentence's content terms, names and numbers
-found in its quotes: catches invented facts) and embedding similarity (catches paraphrase).
-A sentence that is a verbatim part of a quote is fully supported.
+Support mixes two signals: lexical coverage (the sentence's content terms found in its quotes)
+and embedding similarity (catches paraphrase). A sentence that is a verbatim part of a quote is
+fully supported. A sentence naming a person, place or number its quotes never mention is not
+supported whatever its similarity: "Vaishnaw represented Japan [1]" against a quote about India
+reads as very similar, and is exactly the invented fact this step exists to catch.
 """
 
 from __future__ import annotations
@@ -13,9 +15,22 @@ import numpy as np
 
 from rag.embed import Embedder
 from rag.schema import Citation, SentenceSupport
-from rag.text import citation_numbers, strip_citations, terms
+from rag.text import STOPWORDS, WORD, citation_numbers, stem, strip_citations, terms
 
 _QUOTES = re.compile(r"[\u201c\u201d\"]")
+UNSUPPORTED_NAME_CAP = 0.25
+
+
+def names_missing(claim: str, quotes: list[str]) -> list[str]:
+    """Capitalised words and numbers of the claim that no quote contains."""
+    present = {stem(w) for q in quotes for w in WORD.findall(q)}
+    return [
+        w
+        for w in WORD.findall(claim)
+        if (w[0].isupper() or w[0].isdigit())
+        and w.lower() not in STOPWORDS
+        and stem(w) not in present
+    ]
 
 
 def _normalize(text: str) -> str:
@@ -36,6 +51,8 @@ class SupportVerifier:
         parts = [_normalize(p).strip(" .") for p in re.split(r":\s*\u201c", claim)]
         if all(p in _normalize(joined) for p in parts if p):
             return 1.0
+        if names_missing(claim, quotes):
+            return UNSUPPORTED_NAME_CAP
         claim_terms = set(terms(claim))
         coverage = len(claim_terms & set(terms(joined))) / len(claim_terms) if claim_terms else 0.0
         vecs = self.embedder.embed_texts([claim, *quotes])

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -37,7 +39,9 @@ def start_chroma(path: str, port: int) -> subprocess.Popen:
 
     import httpx
 
-    exe = shutil.which("chroma")
+    # `make test` runs the venv's python without activating it: look beside it first.
+    beside = Path(sys.executable).with_name("chroma")
+    exe = str(beside) if beside.exists() else shutil.which("chroma")
     if exe is None:
         raise RuntimeError("the chroma CLI is not installed")
     proc = subprocess.Popen(

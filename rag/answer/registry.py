@@ -9,17 +9,23 @@ from rag.config import Settings
 from rag.service import Answerer
 
 
-def build_answerers(settings: Settings, names: list[str] | None = None) -> dict[str, Answerer]:
-    """The non-extractive answerers among ``names`` (default: the configured one)."""
+def build_answerers(
+    settings: Settings, names: list[str] | None = None, warm: bool = False
+) -> dict[str, Answerer]:
+    """The non-extractive answerers among ``names`` (default: the configured one).
+
+    ``warm`` evaluates the local model's static prompt prefix now (seconds), so a server's
+    first question doesn't pay for it.
+    """
     wanted = set(names or [settings.answerer]) - {"extractive"}
     out: dict[str, Answerer] = {}
     if wanted - {"local-llm", "openai"}:
         raise ValueError(f"unknown answerer(s): {', '.join(sorted(wanted))}")
     if wanted:
-        from rag.answer.llm import LLMAnswerer, local_llm, openai_llm
+        from rag.answer.llm import local_answerer, openai_answerer
 
         if "local-llm" in wanted:
-            out["local-llm"] = LLMAnswerer(local_llm(settings), name="local-llm")
+            out["local-llm"] = local_answerer(settings, warm=warm)
         if "openai" in wanted:
-            out["openai"] = LLMAnswerer(openai_llm(settings), name="openai")
+            out["openai"] = openai_answerer(settings)
     return out

@@ -19,7 +19,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
+import httpx
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import InvalidArgumentError
 
 from rag.config import Settings
 from rag.schema import DocumentMeta, Filters, RetrievedChunk
@@ -56,14 +58,27 @@ def make_client(settings: Settings) -> chromadb.ClientAPI:
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
-        return chromadb.HttpClient(
+        client = chromadb.HttpClient(
             host=url.hostname or "127.0.0.1",
             port=url.port or 8000,
             ssl=url.scheme == "https",
             settings=chroma_settings,
         )
+        _bound_http_timeout(client, settings.chroma_timeout_s)
+        return client
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+def _bound_http_timeout(client: chromadb.ClientAPI, seconds: float) -> None:
+    """Give chromadb's httpx session a timeout (it has none), so a frozen server fails fast.
+
+    Reconnecting needs nothing else: httpx opens a new connection per request once the old one
+    is gone, so the same client works again as soon as the server is back on its address.
+    """
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client) and seconds > 0:
+        session.timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
 
 
 class ChromaStore:
@@ -83,6 +98,8 @@ class ChromaStore:
             self.state = self.client.get_or_create_collection(
                 f"{self.name}__state", embedding_function=None
             )
+        except InvalidArgumentError as exc:  # a configuration mistake, not an outage
+            raise ValueError(f"invalid Chroma collection '{self.name}': {exc}") from exc
         except Exception as exc:  # chromadb raises several unrelated types on connect
             raise StoreUnavailable(f"Chroma store unavailable: {exc}") from exc
 
@@ -131,37 +148,64 @@ class ChromaStore:
         }
 
     def write_document(self, meta: DocumentMeta, text: str, chunks: list[ChunkRecord]) -> None:
-        """Replace a document's chunks, then commit its record; safe to repeat after a crash."""
-        base = _chunk_meta(meta)
-        for i in range(0, len(chunks), _BATCH):
-            batch = chunks[i : i + _BATCH]
-            self._call(
-                self.chunks.upsert,
-                ids=[f"{meta.doc_id}:{c.index}" for c in batch],
-                embeddings=[list(c.embedding) for c in batch],
-                documents=[c.text for c in batch],
-                metadatas=[
+        """Replace one document's chunks, then commit its record."""
+        self.write_documents([(meta, text, chunks)], replacing={meta.doc_id})
+
+    def write_documents(
+        self,
+        items: list[tuple[DocumentMeta, str, list[ChunkRecord]]],
+        replacing: set[str] | None = None,
+    ) -> None:
+        """Write many documents in a few calls; safe to repeat after a crash.
+
+        Every Chroma write costs a fixed few fsyncs, so chunks of all documents go in shared
+        upserts, stale chunks of the ``replacing`` (already stored) documents go in one delete,
+        and the document records, the commit markers, go last in one upsert.
+        """
+        ids: list[str] = []
+        vectors: list[list[float]] = []
+        texts: list[str] = []
+        metas: list[dict[str, Any]] = []
+        for meta, _, chunks in items:
+            base = _chunk_meta(meta)
+            for c in chunks:
+                ids.append(f"{meta.doc_id}:{c.index}")
+                vectors.append(list(c.embedding))
+                texts.append(c.text)
+                metas.append(
                     {
                         **base,
                         "chunk_index": c.index,
                         "start_char": c.start_char,
                         "end_char": c.end_char,
                     }
-                    for c in batch
+                )
+        for i in range(0, len(ids), _BATCH):
+            self._call(
+                self.chunks.upsert,
+                ids=ids[i : i + _BATCH],
+                embeddings=vectors[i : i + _BATCH],
+                documents=texts[i : i + _BATCH],
+                metadatas=metas[i : i + _BATCH],
+            )
+        stale = [
+            {"$and": [{"doc_id": meta.doc_id}, {"chunk_index": {"$gte": len(chunks)}}]}
+            for meta, _, chunks in items
+            if meta.doc_id in (replacing or set())
+        ]
+        for i in range(0, len(stale), 100):
+            group = stale[i : i + 100]
+            self._call(self.chunks.delete, where=group[0] if len(group) == 1 else {"$or": group})
+        if items:
+            self._call(
+                self.docs.upsert,
+                ids=[meta.doc_id for meta, _, _ in items],
+                embeddings=[_DUMMY_VECTOR] * len(items),
+                documents=[text for _, text, _ in items],
+                metadatas=[
+                    {**_chunk_meta(meta), "n_chunks": len(chunks)} for meta, _, chunks in items
                 ],
             )
-        self._call(
-            self.chunks.delete,
-            where={"$and": [{"doc_id": meta.doc_id}, {"chunk_index": {"$gte": len(chunks)}}]},
-        )
-        record = {**base, "n_chunks": len(chunks)}
-        self._call(
-            self.docs.upsert,
-            ids=[meta.doc_id],
-            embeddings=[_DUMMY_VECTOR],
-            documents=[text],
-            metadatas=[record],
-        )
 
     def delete_document(self, doc_id: str) -> bool:
         """Drop the record first (readers stop trusting its chunks), then the chunks."""

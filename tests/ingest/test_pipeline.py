@@ -89,8 +89,12 @@ def test_prune_is_refused_when_a_file_fails_to_load(pipeline: IngestPipeline, co
     assert "observatory.html" in pipeline.store.document_hashes()
 
 
-@pytest.mark.parametrize("fail_after", [0, 1, 2])
+@pytest.mark.parametrize(
+    ("operation", "fail_after"),
+    [("chunks.upsert", 0), ("chunks.delete", 0), ("docs.upsert", 0), ("docs.upsert", 1)],
+)
 def test_crash_mid_ingest_then_rerun_converges(
+    operation: str,
     fail_after: int,
     pipeline: IngestPipeline,
     corpus: Path,
@@ -98,27 +102,34 @@ def test_crash_mid_ingest_then_rerun_converges(
     embedder,
     tmp_path: Path,
 ) -> None:
+    """The process dies at a chosen Chroma write; a re-run must end as an uninterrupted run."""
     from rag.components import build_components
 
+    pipeline.settings = settings.model_copy(update={"embed_batch_size": 1})  # several groups
     pipeline.run([corpus])
     (corpus / "harbor-council.md").write_text(
         "---\ntitle: Harbor update\n---\nThe bridge opened.\n"
     )
     (corpus / "orchard-festival.txt").write_text("Orchard\n\nThe festival was cancelled.\n")
     (corpus / "new-brief.txt").write_text("New\n\nA ferry named Gull II began service.\n")
+    long_body = " ".join(f"Sentence {i} about the Gull II ferry timetable." for i in range(150))
+    (corpus / "ferry-timetable.txt").write_text(f"Timetable\n\n{long_body}\n")
     store = pipeline.store
-    real_write, writes = store.write_document, []
+    collection_name, method = operation.split(".")
+    target = getattr(store, collection_name)
+    real_call, seen = store._call, []
 
-    def crashing_write(*args, **kwargs) -> None:
-        if len(writes) >= fail_after:
-            raise KeyboardInterrupt("simulated crash")
-        writes.append(1)
-        real_write(*args, **kwargs)
+    def crashing_call(fn, *args, **kwargs):
+        if getattr(fn, "__self__", None) is target and fn.__name__ == method:
+            if len(seen) >= fail_after:
+                raise KeyboardInterrupt(f"simulated crash in {operation}")
+            seen.append(1)
+        return real_call(fn, *args, **kwargs)
 
-    store.write_document = crashing_write  # type: ignore[method-assign]
+    store._call = crashing_call  # type: ignore[method-assign]
     with pytest.raises(KeyboardInterrupt):
         pipeline.run([corpus])
-    store.write_document = real_write  # type: ignore[method-assign]
+    store._call = real_call  # type: ignore[method-assign]
     assert pipeline.bm25.generation != store.generation()  # caches know they are stale
 
     pipeline.run([corpus])
@@ -168,3 +179,20 @@ def test_duplicate_content_under_another_id_is_skipped(
     report = pipeline.run([corpus])
     assert ("orchard-festival.txt", "duplicate of copy.txt") in report.skipped
     assert report.new == 5
+
+
+def test_delete_masks_the_document_in_bm25_without_a_rebuild(
+    pipeline: IngestPipeline, corpus: Path
+) -> None:
+    pipeline.run([corpus])
+    assert pipeline.bm25.search("Halvard Metals", 3)[0].doc_id == "wire-002"
+    builds: list[int] = []
+    real_build = pipeline.bm25.build
+    pipeline.bm25.build = lambda *a, **kw: builds.append(1) or real_build(*a, **kw)  # type: ignore[method-assign]
+    assert pipeline.delete("wire-002") is True
+    assert pipeline.delete("wire-002") is False
+    assert pipeline.bm25.search("Halvard Metals", 3) == []
+    assert pipeline.bm25.generation == pipeline.store.generation()
+    pipeline.bm25.sync(pipeline.store)  # in step: nothing to rebuild
+    assert builds == []
+    assert "wire-002" not in pipeline.store.document_hashes()

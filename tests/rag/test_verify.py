@@ -21,6 +21,7 @@ def test_verbatim_and_paraphrase_are_supported_inventions_are_not(embedder) -> N
             f"4.2 million crowns: \u201c{QUOTE}\u201d [1]",
             "The repair work costs 4.2 million crowns [1].",
             "Mayor Quell resigned over a tax scandal in Dunmore [1].",
+            "The repairs in Dunmore will cost 4.2 million crowns [1].",
             "The repairs will cost 4.2 million crowns.",
         ],
         [_cite(1, QUOTE)],
@@ -28,4 +29,5 @@ def test_verbatim_and_paraphrase_are_supported_inventions_are_not(embedder) -> N
     assert support[0].support == 1.0 and support[0].supported
     assert support[1].supported
     assert not support[2].supported and support[2].support < 0.5
-    assert not support[3].supported and support[3].citations == []  # uncited is never supported
+    assert not support[3].supported  # a place the quote never names
+    assert not support[4].supported and support[4].citations == []  # uncited is never supported

@@ -53,3 +53,11 @@ def test_unreachable_server_is_a_clear_error(settings: Settings, embedder: Embed
     dead = settings.model_copy(update={"chroma_url": f"http://127.0.0.1:{free_port()}"})
     with pytest.raises(StoreUnavailable, match="Chroma store unavailable"):
         build_components(dead, embedder=embedder)
+
+
+def test_invalid_collection_name_is_a_configuration_error(
+    settings: Settings, embedder: Embedder
+) -> None:
+    bad = settings.model_copy(update={"collection": "x"})
+    with pytest.raises(ValueError, match="invalid Chroma collection 'x'"):
+        build_components(bad, embedder=embedder)

@@ -1,0 +1,119 @@
+// Shared by the chat and eval pages: the API key, authenticated fetches, small DOM helpers.
+// Everything that came from the server (documents, answers, reports) is inserted as text,
+// never as markup: documents are untrusted.
+"use strict";
+
+const BriefQA = (() => {
+  const KEY_STORAGE = "briefqa.apiKey";
+
+  function getKey() {
+    try {
+      return localStorage.getItem(KEY_STORAGE) || "";
+    } catch {
+      return "";
+    }
+  }
+
+  function setKey(key) {
+    try {
+      if (key) localStorage.setItem(KEY_STORAGE, key);
+      else localStorage.removeItem(KEY_STORAGE);
+    } catch {
+      // storage disabled: the key lives only as long as the page
+    }
+    window.dispatchEvent(new CustomEvent("briefqa:key"));
+  }
+
+  function authHeaders(extra) {
+    const headers = new Headers(extra || {});
+    const key = getKey();
+    if (key) headers.set("Authorization", "Bearer " + key);
+    return headers;
+  }
+
+  // One dialog for all requests refused at once (the page loads several things in parallel).
+  let keyPrompt = null;
+
+  function askForKey(message) {
+    if (keyPrompt) return keyPrompt;
+    const dialog = document.getElementById("key-dialog");
+    const input = document.getElementById("key-dialog-input");
+    if (!dialog || typeof dialog.showModal !== "function") return Promise.resolve(false);
+    keyPrompt = new Promise((resolve) => {
+      document.getElementById("key-dialog-message").textContent = message;
+      input.value = "";
+      dialog.returnValue = "";
+      dialog.addEventListener(
+        "close",
+        () => {
+          keyPrompt = null;
+          const key = input.value.trim();
+          if (dialog.returnValue === "ok" && key) {
+            setKey(key);
+            resolve(true);
+          } else {
+            resolve(false);
+          }
+        },
+        { once: true },
+      );
+      dialog.showModal();
+      input.focus();
+    });
+    return keyPrompt;
+  }
+
+  // fetch() with the key; on 401 ask for a key and retry (bodies here are strings or Files,
+  // so they can be sent again).
+  async function apiFetch(path, options = {}) {
+    for (let attempt = 0; ; attempt++) {
+      const response = await fetch(path, { ...options, headers: authHeaders(options.headers) });
+      if (response.status !== 401 || attempt >= 3) return response;
+      const message = getKey()
+        ? "The server refused this API key. Enter a valid key."
+        : "This server needs an API key.";
+      if (!(await askForKey(message))) return response;
+    }
+  }
+
+  async function errorMessage(response) {
+    let detail = "";
+    try {
+      const body = await response.json();
+      detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
+    } catch {
+      detail = response.statusText;
+    }
+    const hint = response.status === 403 ? " (this key may not do that)" : "";
+    return `${response.status}: ${detail || "request failed"}${hint}`;
+  }
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  // The header's key field: shows whether a key is stored, saves or clears it; ``onSaved``
+  // reloads the page's data with the new key.
+  function bindKeyForm(onSaved) {
+    const form = document.getElementById("key-form");
+    const input = document.getElementById("api-key");
+    const status = document.getElementById("key-status");
+    if (!form) return;
+    const show = () => {
+      input.value = getKey();
+      status.textContent = getKey() ? "key saved" : "no key";
+    };
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      setKey(input.value.trim());
+      if (onSaved) onSaved();
+    });
+    window.addEventListener("briefqa:key", show);
+    show();
+  }
+
+  return { apiFetch, askForKey, errorMessage, el, getKey, setKey, bindKeyForm };
+})();

@@ -1,0 +1,468 @@
+// The chat page: streamed answers with clickable [n] citations, the document viewer with the
+// quoted span highlighted, the document list (upload, delete) and the retrieval filters.
+// All server text goes in through textContent / text nodes: documents are untrusted.
+"use strict";
+
+(() => {
+  const { apiFetch, errorMessage, el } = BriefQA;
+  const $ = (id) => document.getElementById(id);
+
+  const UPLOAD_TYPES = {
+    txt: "text/plain",
+    md: "text/markdown",
+    markdown: "text/markdown",
+    html: "text/html",
+    htm: "text/html",
+    jsonl: "application/jsonl",
+  };
+  const MARKER = /\[(\d+(?:\s*,\s*\d+)*)\]/g;
+
+  // The conversation as sent to /v1/chat/completions: the verified answers, not raw deltas.
+  let conversation = [];
+  let busy = false;
+
+  // --- documents ----------------------------------------------------------------------------
+
+  async function loadDocuments() {
+    const response = await apiFetch("/v1/documents");
+    const list = $("doc-list");
+    if (!response.ok) {
+      list.replaceChildren(el("li", "error", await errorMessage(response)));
+      return;
+    }
+    const docs = await response.json();
+    $("doc-count").textContent = `(${docs.length})`;
+    list.replaceChildren(...docs.map(documentItem));
+    updateSources(docs);
+  }
+
+  function documentItem(doc) {
+    const item = el("li", "doc");
+    item.dataset.docId = doc.doc_id;
+    const open = el("button", "doc-open link", doc.title || doc.doc_id);
+    open.type = "button";
+    open.title = "Open " + doc.doc_id;
+    open.addEventListener("click", () => openDocument(doc.doc_id, null));
+    const chunks = `${doc.n_chunks} chunk${doc.n_chunks === 1 ? "" : "s"}`;
+    const meta = [doc.doc_id, doc.source, doc.date, chunks].filter(Boolean);
+    const remove = el("button", "doc-delete secondary", "Delete");
+    remove.type = "button";
+    remove.setAttribute("aria-label", "Delete " + doc.doc_id);
+    remove.addEventListener("click", () => deleteDocument(doc.doc_id));
+    item.append(open, el("div", "doc-meta muted", meta.join(" · ")), remove);
+    return item;
+  }
+
+  function updateSources(docs) {
+    const select = $("filter-source");
+    const chosen = select.value;
+    const sources = [...new Set(docs.map((d) => d.source).filter(Boolean))].sort();
+    const options = [el("option", null, "any source")];
+    options[0].value = "";
+    for (const source of sources) {
+      const option = el("option", null, source);
+      option.value = source;
+      options.push(option);
+    }
+    select.replaceChildren(...options);
+    select.value = sources.includes(chosen) ? chosen : "";
+  }
+
+  async function uploadDocument(event) {
+    event.preventDefault();
+    const file = $("upload-file").files[0];
+    const status = $("upload-status");
+    status.classList.remove("error");
+    if (!file) {
+      status.textContent = "Choose a file first.";
+      return;
+    }
+    const extension = file.name.includes(".") ? file.name.split(".").pop().toLowerCase() : "";
+    const type = UPLOAD_TYPES[extension];
+    if (!type) {
+      status.classList.add("error");
+      status.textContent = `Can't upload '.${extension}' files: use .txt, .md, .html or .jsonl.`;
+      return;
+    }
+    status.textContent = `Uploading ${file.name}…`;
+    $("upload-button").disabled = true;
+    try {
+      const response = await apiFetch("/v1/documents?doc_id=" + encodeURIComponent(file.name), {
+        method: "POST",
+        headers: { "Content-Type": `${type}; charset=utf-8` },
+        body: file,
+      });
+      if (!response.ok) {
+        status.classList.add("error");
+        status.textContent = "Upload failed: " + (await errorMessage(response));
+        return;
+      }
+      const result = await response.json();
+      status.textContent = result.summary;
+      $("upload-file").value = "";
+      await loadDocuments();
+    } catch (error) {
+      status.classList.add("error");
+      status.textContent = "Upload failed: " + error.message;
+    } finally {
+      $("upload-button").disabled = false;
+    }
+  }
+
+  async function deleteDocument(docId) {
+    if (!window.confirm(`Delete "${docId}" from the briefings?`)) return;
+    const status = $("upload-status");
+    status.classList.remove("error");
+    const response = await apiFetch("/v1/documents/" + encodeURIComponent(docId), {
+      method: "DELETE",
+    });
+    if (!response.ok) {
+      status.classList.add("error");
+      status.textContent = "Delete failed: " + (await errorMessage(response));
+      return;
+    }
+    status.textContent = `Deleted ${docId}.`;
+    if ($("viewer").dataset.docId === docId) closeViewer();
+    await loadDocuments();
+  }
+
+  // --- document viewer ----------------------------------------------------------------------
+
+  // Citation offsets count Unicode code points (Python); JS strings index UTF-16 units.
+  function unitIndex(text, codePoint) {
+    if (!/[\uD800-\uDFFF]/.test(text)) return codePoint;
+    let units = 0;
+    let count = 0;
+    for (const ch of text) {
+      if (count === codePoint) return units;
+      units += ch.length;
+      count += 1;
+    }
+    return units;
+  }
+
+  function locate(text, citation) {
+    let start = unitIndex(text, citation.start_char);
+    let end = unitIndex(text, citation.end_char);
+    if (text.slice(start, end) === citation.quote) return [start, end, true];
+    start = text.indexOf(citation.quote); // the document changed since the answer
+    if (start >= 0 && citation.quote) return [start, start + citation.quote.length, false];
+    return null;
+  }
+
+  async function openDocument(docId, citation) {
+    const viewer = $("viewer");
+    const body = $("viewer-text");
+    const note = $("viewer-note");
+    viewer.hidden = false;
+    viewer.dataset.docId = docId;
+    $("viewer-title").textContent = docId;
+    $("viewer-meta").textContent = "Loading…";
+    note.textContent = "";
+    note.classList.remove("error");
+    body.replaceChildren();
+    const response = await apiFetch("/v1/documents/" + encodeURIComponent(docId));
+    if (!response.ok) {
+      $("viewer-meta").textContent = "";
+      note.classList.add("error");
+      note.textContent = await errorMessage(response);
+      return;
+    }
+    const doc = await response.json();
+    $("viewer-title").textContent = doc.title || doc.doc_id;
+    renderMeta(doc);
+    const span = citation ? locate(doc.text, citation) : null;
+    if (!span) {
+      body.append(document.createTextNode(doc.text));
+      if (citation) {
+        note.classList.add("error");
+        note.textContent = "The quoted passage is no longer in this document.";
+      }
+      body.scrollTop = 0;
+      return;
+    }
+    const [start, end, exact] = span;
+    const mark = el("mark", "quote-highlight", doc.text.slice(start, end));
+    mark.id = "highlight";
+    body.append(document.createTextNode(doc.text.slice(0, start)), mark);
+    body.append(document.createTextNode(doc.text.slice(end)));
+    note.textContent = `Quote [${citation.n}], characters ${citation.start_char}–${citation.end_char}`;
+    if (!exact) note.textContent += " (found elsewhere: the document changed since the answer)";
+    mark.scrollIntoView({ block: "center" });
+  }
+
+  function renderMeta(doc) {
+    const meta = $("viewer-meta");
+    const parts = [doc.doc_id, doc.source, doc.date].filter(Boolean).join(" · ");
+    meta.replaceChildren(document.createTextNode(parts));
+    if (doc.url && /^https?:\/\//i.test(doc.url)) {
+      const link = el("a", null, "original");
+      link.href = doc.url;
+      link.rel = "noopener noreferrer";
+      link.target = "_blank";
+      meta.append(" · ", link);
+    }
+  }
+
+  function closeViewer() {
+    const viewer = $("viewer");
+    viewer.hidden = true;
+    delete viewer.dataset.docId;
+  }
+
+  // --- chat ---------------------------------------------------------------------------------
+
+  function currentFilters() {
+    const filters = {};
+    const source = $("filter-source").value;
+    if (source) filters.sources = [source];
+    if ($("filter-from").value) filters.date_from = $("filter-from").value;
+    if ($("filter-to").value) filters.date_to = $("filter-to").value;
+    return Object.keys(filters).length ? filters : null;
+  }
+
+  function describeFilters(filters) {
+    if (!filters) return "";
+    const parts = [];
+    if (filters.sources) parts.push("source: " + filters.sources.join(", "));
+    if (filters.date_from || filters.date_to) {
+      parts.push(`dates: ${filters.date_from || "…"} to ${filters.date_to || "…"}`);
+    }
+    return parts.join("; ");
+  }
+
+  function addUserMessage(question, filters) {
+    $("empty-hint")?.remove();
+    const message = el("div", "message user");
+    message.append(el("div", "bubble", question));
+    const described = describeFilters(filters);
+    if (described) message.append(el("div", "filters muted", "filtered by " + described));
+    $("messages").append(message);
+    return message;
+  }
+
+  function addAssistantMessage() {
+    const message = el("div", "message assistant");
+    message.setAttribute("aria-busy", "true");
+    const answer = el("div", "bubble answer");
+    const status = el("div", "answer-status pending", "Answering…");
+    message.append(answer, status);
+    $("messages").append(message);
+    return message;
+  }
+
+  // Server-sent events from a fetch() body: yields each event's data field.
+  async function* sseData(response) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
+      let end = buffer.indexOf("\n\n");
+      while (end >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block
+          .split("\n")
+          .filter((line) => line.startsWith("data:"))
+          .map((line) => line.slice(5).replace(/^ /, ""))
+          .join("\n");
+        if (data) yield data;
+        end = buffer.indexOf("\n\n");
+      }
+    }
+  }
+
+  function citationButton(citation) {
+    const button = el("button", "cite", `[${citation.n}]`);
+    button.type = "button";
+    button.dataset.n = String(citation.n);
+    button.title = `${citation.title || citation.doc_id}: “${citation.quote}”`;
+    button.addEventListener("click", () => openDocument(citation.doc_id, citation));
+    return button;
+  }
+
+  // The verified answer with each [n] (or [n, m]) marker turned into citation buttons.
+  function renderAnswer(target, answer, citations) {
+    const byN = new Map(citations.map((c) => [c.n, c]));
+    const nodes = [];
+    let last = 0;
+    for (const match of answer.matchAll(MARKER)) {
+      nodes.push(document.createTextNode(answer.slice(last, match.index)));
+      for (const n of match[1].split(",").map((s) => Number.parseInt(s.trim(), 10))) {
+        const citation = byN.get(n);
+        nodes.push(citation ? citationButton(citation) : document.createTextNode(`[${n}]`));
+      }
+      last = match.index + match[0].length;
+    }
+    nodes.push(document.createTextNode(answer.slice(last)));
+    target.replaceChildren(...nodes);
+  }
+
+  function renderSources(citations) {
+    const list = el("ol", "sources");
+    for (const c of citations) {
+      const item = el("li");
+      item.value = c.n;
+      const head = el("div", "source-head");
+      head.append(citationButton(c), " ", el("span", "source-title", c.title || c.doc_id));
+      const meta = [c.source, c.date].filter(Boolean).join(" · ");
+      if (meta) head.append(el("span", "muted", " — " + meta));
+      item.append(head, el("blockquote", "quote", c.quote));
+      list.append(item);
+    }
+    return list;
+  }
+
+  function renderStatus(status, final) {
+    status.classList.remove("pending");
+    if (final.abstained) {
+      status.className = "answer-status abstained";
+      status.textContent = "Abstained: the briefings don't answer this.";
+    } else if (final.grounded) {
+      status.className = "answer-status grounded";
+      status.textContent = "Verified: every sentence is backed by its quotes.";
+    } else {
+      status.className = "answer-status unverified";
+      status.textContent =
+        "Unverified: not every sentence is fully backed by its quotes. Check the sources.";
+    }
+    status.textContent += ` (${final.model})`;
+  }
+
+  function fail(message, text) {
+    const status = message.querySelector(".answer-status");
+    status.className = "answer-status error";
+    status.textContent = text;
+    message.removeAttribute("aria-busy");
+  }
+
+  async function ask(question) {
+    const filters = currentFilters();
+    addUserMessage(question, filters);
+    const message = addAssistantMessage();
+    const answer = message.querySelector(".answer");
+    const status = message.querySelector(".answer-status");
+    const body = {
+      messages: [...conversation, { role: "user", content: question }],
+      stream: true,
+    };
+    if (filters) body.filters = filters;
+    if ($("answerer").value) body.model = $("answerer").value;
+    let response;
+    try {
+      response = await apiFetch("/v1/chat/completions", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        body: JSON.stringify(body),
+      });
+    } catch (error) {
+      fail(message, "Request failed: " + error.message);
+      return;
+    }
+    if (!response.ok) {
+      fail(message, await errorMessage(response));
+      return;
+    }
+    let streamed = "";
+    let final = null;
+    try {
+      for await (const data of sseData(response)) {
+        if (data === "[DONE]") break;
+        const event = JSON.parse(data);
+        if (event.error) throw new Error(event.error.message);
+        const choice = (event.choices || [])[0] || {};
+        if (choice.delta && choice.delta.content) {
+          streamed += choice.delta.content;
+          answer.textContent = streamed;
+          status.textContent = "Answering… (checking citations when done)";
+        }
+        if (choice.finish_reason) final = event;
+      }
+    } catch (error) {
+      fail(message, "The answer stream broke: " + error.message);
+      return;
+    }
+    if (!final) {
+      fail(message, "The answer stream ended early.");
+      return;
+    }
+    // The final chunk carries the verified answer: show it, not the raw deltas.
+    const citations = final.citations || [];
+    renderAnswer(answer, final.answer ?? streamed, citations);
+    if (citations.length) message.insertBefore(renderSources(citations), status);
+    renderStatus(status, final);
+    message.classList.add(final.abstained ? "abstained" : final.grounded ? "grounded" : "unverified");
+    message.removeAttribute("aria-busy");
+    conversation.push(
+      { role: "user", content: question },
+      { role: "assistant", content: final.answer ?? streamed },
+    );
+  }
+
+  async function submitQuestion(event) {
+    event.preventDefault();
+    const question = $("question").value.trim();
+    if (!question || busy) return;
+    busy = true;
+    $("ask-button").disabled = true;
+    $("question").value = "";
+    try {
+      await ask(question);
+    } finally {
+      busy = false;
+      $("ask-button").disabled = false;
+      $("question").focus();
+      const messages = $("messages");
+      messages.scrollTop = messages.scrollHeight;
+    }
+  }
+
+  function newChat() {
+    conversation = [];
+    $("messages").replaceChildren();
+    closeViewer();
+  }
+
+  async function loadAnswerers() {
+    const response = await apiFetch("/v1/models");
+    if (!response.ok) return;
+    const select = $("answerer");
+    const chosen = select.value;
+    const names = ((await response.json()).data || []).map((m) => m.id);
+    const options = [el("option", null, "server default")];
+    options[0].value = "";
+    for (const name of names) {
+      const option = el("option", null, name);
+      option.value = name;
+      options.push(option);
+    }
+    select.replaceChildren(...options);
+    select.value = names.includes(chosen) ? chosen : "";
+  }
+
+  function init() {
+    BriefQA.bindKeyForm(() => loadDocuments().then(loadAnswerers));
+    $("ask-form").addEventListener("submit", submitQuestion);
+    $("question").addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey) {
+        event.preventDefault();
+        $("ask-form").requestSubmit();
+      }
+    });
+    $("new-chat").addEventListener("click", newChat);
+    $("upload-form").addEventListener("submit", uploadDocument);
+    $("viewer-close").addEventListener("click", closeViewer);
+    $("filter-clear").addEventListener("click", () => {
+      $("filter-source").value = "";
+      $("filter-from").value = "";
+      $("filter-to").value = "";
+    });
+    // One after the other: a 401 on the first asks for the key once, the second then has it.
+    loadDocuments().then(loadAnswerers);
+  }
+
+  init();
+})();

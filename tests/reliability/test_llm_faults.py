@@ -1,0 +1,112 @@
+"""The ``openai`` answerer against a fake OpenAI-compatible server on loopback: when the LLM
+is down, slow or failing, questions still get a (flagged) extractive answer, never a hang."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from ingest.pipeline import IngestPipeline
+from rag.answer.registry import build_answerers
+from rag.components import Components, build_components
+from rag.config import Settings
+from rag.embed import Embedder
+from rag.service import QAService
+from tests.api.conftest import SEED_QUESTION
+from tests.conftest import CORPUS, SEED
+from tests.helpers import free_port
+from tests.reliability.fake_llm import FakeLLM, fake_llm_server
+
+TIMEOUT_S = 1.0
+# The openai client retries once (max_retries=1), so a silent server costs ~2 timeouts plus a
+# short backoff; anything near this bound would mean the request is hanging.
+BOUND_S = 4 * TIMEOUT_S + 2.0
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Components:
+    data = tmp_path_factory.mktemp("llm") / "data"
+    settings = Settings(data_dir=data, collection="llm", torch_threads=1, _env_file=None)
+    components = build_components(settings, embedder=embedder)
+    IngestPipeline(settings, components.store, embedder, components.bm25).run([CORPUS, SEED])
+    return components
+
+
+def openai_service(store: Components, base_url: str) -> QAService:
+    settings = store.settings.model_copy(
+        update={"answerer": "openai", "openai_base_url": base_url, "llm_timeout_s": TIMEOUT_S}
+    )
+    return QAService(dataclasses.replace(store, settings=settings), build_answerers(settings))
+
+
+@pytest.fixture
+def llm() -> Iterator[tuple[FakeLLM, str]]:
+    state = FakeLLM()
+    with fake_llm_server(state) as url:
+        yield state, url
+
+
+def timed_ask(service: QAService) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = service.ask(SEED_QUESTION)
+    return time.perf_counter() - started, result
+
+
+def test_healthy_llm_answers(store: Components, llm: tuple[FakeLLM, str]) -> None:
+    """The control: with the server up, the openai answerer really answers."""
+    state, url = llm
+    _, result = timed_ask(openai_service(store, url))
+    assert result.answerer == "openai" and not result.abstained  # type: ignore[attr-defined]
+    assert state.requests == 1
+
+
+def test_llm_down_falls_back_at_once(store: Components) -> None:
+    nothing_there = f"http://127.0.0.1:{free_port()}/v1"
+    elapsed, result = timed_ask(openai_service(store, nothing_there))
+    assert result.answerer == "extractive (fallback)"  # type: ignore[attr-defined]
+    assert "openai failed" in result.note  # type: ignore[attr-defined]
+    assert "Vaishnaw" in result.answer  # type: ignore[attr-defined]
+    assert elapsed < BOUND_S
+
+
+@pytest.mark.parametrize("mode", ["slow", "error"])
+def test_llm_slow_or_failing_falls_back_in_bounded_time(
+    store: Components, llm: tuple[FakeLLM, str], mode: str
+) -> None:
+    state, url = llm
+    state.mode, state.delay = mode, 30.0
+    elapsed, result = timed_ask(openai_service(store, url))
+    assert result.answerer == "extractive (fallback)"  # type: ignore[attr-defined]
+    assert result.note and "openai" in result.note  # type: ignore[attr-defined]
+    assert "Vaishnaw" in result.answer  # type: ignore[attr-defined]
+    assert elapsed < BOUND_S, f"{mode}: {elapsed:.1f} s"
+
+
+def test_api_with_slow_llm_answers_and_streams_without_hanging(
+    store: Components, llm: tuple[FakeLLM, str]
+) -> None:
+    state, url = llm
+    state.mode, state.delay = "slow", 30.0
+    settings = store.settings.model_copy(
+        update={"answerer": "openai", "openai_base_url": url, "llm_timeout_s": TIMEOUT_S}
+    )
+    app = create_app(settings, dataclasses.replace(store, settings=settings))
+    with TestClient(app) as client:
+        started = time.perf_counter()
+        asked = client.post("/v1/ask", json={"question": SEED_QUESTION})
+        assert time.perf_counter() - started < BOUND_S
+        assert asked.status_code == 200
+        assert asked.json()["answerer"] == "extractive (fallback)"
+        started = time.perf_counter()
+        body = {"stream": True, "messages": [{"role": "user", "content": SEED_QUESTION}]}
+        streamed = client.post("/v1/chat/completions", json=body)
+        assert time.perf_counter() - started < BOUND_S
+    assert streamed.status_code == 200 and streamed.text.endswith("data: [DONE]\n\n")
+    final = json.loads(streamed.text.split("\n\n")[-3].removeprefix("data: "))
+    assert "Vaishnaw" in final["answer"] and final["abstained"] is False
