@@ -49,6 +49,7 @@ def ingest(
 ) -> None:
     """Clean, chunk, embed and store documents; unchanged ones are not re-embedded."""
     from ingest.pipeline import IngestPipeline
+    from rag.store.chroma import StoreUnavailable
 
     settings = Settings()
     comps = _components(settings, threads=2)
@@ -62,11 +63,16 @@ def ingest(
         transient=True,
     ) as bar:
         task = bar.add_task("chunks", total=None)
-        report = pipeline.run(
-            paths,
-            prune=prune,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+        try:
+            report = pipeline.run(
+                paths,
+                prune=prune,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        except (StoreUnavailable, OSError) as exc:
+            # Disk full, read-only data dir, store gone: say so; a re-run resumes safely.
+            err.print(f"[red]error:[/red] ingest stopped: {exc}")
+            raise typer.Exit(3) from exc
     for name, reason in report.skipped:
         err.print(f"[yellow]skipped[/yellow] {name}: {reason}")
     console.print(report.summary())

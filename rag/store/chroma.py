@@ -12,6 +12,7 @@ We always pass embeddings: Chroma's default embedder would try to download a mod
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from chromadb.errors import InvalidArgumentError
 from rag.config import Settings
 from rag.schema import DocumentMeta, Filters, RetrievedChunk
 
+_WRITES = frozenset({"add", "upsert", "update", "delete"})
 _DUMMY_VECTOR = [1.0]  # doc/state records are fetched by id, never by similarity
 _BATCH = 2000
 
@@ -81,14 +83,30 @@ def _bound_http_timeout(client: chromadb.ClientAPI, seconds: float) -> None:
         session.timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
 
 
+def _forget_embedded_system(path: str) -> None:
+    """Make chromadb open a new engine for ``path`` next time (its cache is process-wide)."""
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(path, None)
+        SharedSystemClient._identifier_to_refcount.pop(path, None)
+    except (ImportError, AttributeError):  # pragma: no cover - another chromadb layout
+        pass
+
+
 class ChromaStore:
     """Chunk, document and state records; every method maps connection loss to StoreUnavailable."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.name = settings.collection
+        self._broken = False  # an embedded write failed: open a fresh client before the next call
+        self._reconnect_lock = threading.Lock()
+        self._connect()
+
+    def _connect(self) -> None:
         try:
-            self.client = make_client(settings)
+            self.client = make_client(self.settings)
             self.chunks = self.client.get_or_create_collection(
                 self.name, metadata={"hnsw:space": "cosine"}, embedding_function=None
             )
@@ -103,8 +121,25 @@ class ChromaStore:
         except Exception as exc:  # chromadb raises several unrelated types on connect
             raise StoreUnavailable(f"Chroma store unavailable: {exc}") from exc
 
+    def _reconnect(self) -> None:
+        """Replace an embedded client whose write failed (e.g. disk full) with a fresh one.
+
+        chromadb keeps one engine per path for the whole process, and after a failed write
+        that engine can block the next write for many minutes, even once space is freed.
+        Dropping it from chromadb's cache (not stopping it: that could block too) makes
+        ``make_client`` open a new one. Raises ``StoreUnavailable`` while that still fails.
+        """
+        with self._reconnect_lock:
+            if not self._broken:
+                return
+            _forget_embedded_system(str(self.settings.chroma_path))
+            self._connect()
+            self._broken = False
+
     # --- health and generation ---------------------------------------------------------
     def ping(self) -> None:
+        if self._broken:
+            self._reconnect()
         try:
             self.client.heartbeat()
         except Exception as exc:
@@ -270,12 +305,24 @@ class ChromaStore:
         ]
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._broken:
+            fn = self._rebind(fn)
         try:
             return fn(*args, **kwargs)
         except (ValueError, TypeError, KeyError):
             raise
         except Exception as exc:
+            if not self.settings.chroma_url and getattr(fn, "__name__", "") in _WRITES:
+                self._broken = True
             raise StoreUnavailable(f"Chroma store unavailable: {exc}") from exc
+
+    def _rebind(self, fn: Any) -> Any:
+        """Reconnect, then point ``fn`` (a bound collection method) at the new collection."""
+        old = {id(c): name for name, c in (("chunks", self.chunks), ("docs", self.docs))}
+        old[id(self.state)] = "state"
+        self._reconnect()
+        owner = old.get(id(getattr(fn, "__self__", None)))
+        return getattr(getattr(self, owner), fn.__name__) if owner else fn
 
 
 def chroma_where(filters: Filters | None) -> dict[str, Any] | None:

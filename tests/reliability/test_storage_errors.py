@@ -145,11 +145,6 @@ def test_cli_read_only_data_dir_is_a_clear_error(
     assert "Traceback" not in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/cli.py `ingest` lets StoreUnavailable/OSError from a failed write escape as a "
-    "rich traceback; needs a try/except there (outside this change's files)",
-)
 def test_cli_disk_full_is_a_clear_error(
     tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
