@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import math
 import shutil
 from typing import Any
 
@@ -47,8 +48,20 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     errors = list(exc.errors())
     return JSONResponse(
         status_code=422,
-        content={"detail": _describe(errors), "errors": jsonable_encoder(errors)},
+        content={"detail": _describe(errors), "errors": _json_safe(jsonable_encoder(errors))},
     )
+
+
+def _json_safe(value: Any) -> Any:
+    """Strict JSON can't carry the NaN/Infinity Python's parser accepts (``"top_k": NaN``);
+    echoing such an input back must not turn a 422 into a 500."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 # Disk trouble surfaces as OSError from our own files (BM25) or as sqlite text inside Chroma's
@@ -137,6 +150,13 @@ async def not_ready_handler(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def recursion_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Absurdly nested input (``[[[[...`` in a JSONL upload) exhausts the parser's recursion;
+    that is the client's input, not a server fault."""
+    log.warning("input nested too deeply in %s %s", request.method, request.url.path)
+    return JSONResponse(status_code=400, content={"detail": "input nested too deeply to parse"})
+
+
 async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """Last resort: JSON instead of Starlette's plain-text 500 (the traceback goes to the log)."""
     log.exception("unhandled error in %s %s", request.method, request.url.path, exc_info=exc)
@@ -148,6 +168,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StoreUnavailable, store_unavailable_handler)
     app.add_exception_handler(ServiceNotReady, not_ready_handler)
     app.add_exception_handler(OSError, os_error_handler)
+    app.add_exception_handler(RecursionError, recursion_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)
 
 

@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from rag.schema import ChatTurn, Citation, DocumentMeta, Filters
+from rag.schema import ChatTurn, Citation, DocumentMeta, Filters, InputText
+from rag.text import scrub_surrogates
 
 
 # --- /v1/ask --------------------------------------------------------------------------------
@@ -19,7 +20,7 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")  # a misspelt "topk" should fail, not be ignored
 
-    question: str = Field(examples=["Who represented India at the Finance Ministerial?"])
+    question: InputText = Field(examples=["Who represented India at the Finance Ministerial?"])
     history: list[ChatTurn] = Field(default_factory=list)
     filters: Filters | None = None
     top_k: int | None = Field(default=None, description="chunks to retrieve (1..max_top_k)")
@@ -86,9 +87,10 @@ class ChatMessage(BaseModel):
     def text(self) -> str:
         """The text of the message; non-text parts (images, audio) are ignored."""
         if isinstance(self.content, str):
-            return self.content
+            return scrub_surrogates(self.content)
         parts = self.content or []
-        return "".join(str(p.get("text", "")) for p in parts if p.get("type") == "text")
+        text = "".join(str(p.get("text", "")) for p in parts if p.get("type") == "text")
+        return scrub_surrogates(text)
 
 
 class ChatCompletionRequest(BaseModel):

@@ -15,6 +15,8 @@ from typing import ClassVar
 
 import yaml
 
+from rag.text import scrub_surrogates
+
 MAX_FILE_BYTES = 50_000_000
 
 
@@ -165,12 +167,14 @@ def parse_jsonl(text: str, doc_id: str, name: str) -> Iterator[SourceDocument]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise LoadError(f"{name}:{lineno}: malformed JSON ({exc.msg})") from exc
+        except RecursionError as exc:  # "[[[[..." deeper than the parser's stack
+            raise LoadError(f"{name}:{lineno}: JSON nested too deeply") from exc
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise LoadError(f"{name}:{lineno}: expected an object with a string 'text'")
         yield SourceDocument(
-            doc_id=str(record.get("doc_id") or f"{doc_id}#{lineno}"),
-            title=str(record.get("title") or ""),
-            text=record["text"],
+            doc_id=scrub_surrogates(str(record.get("doc_id") or f"{doc_id}#{lineno}")),
+            title=scrub_surrogates(str(record.get("title") or "")),
+            text=scrub_surrogates(record["text"]),
             date=_opt_str(record.get("date")),
             source=_opt_str(record.get("source")),
             url=_opt_str(record.get("url")),
@@ -179,7 +183,7 @@ def parse_jsonl(text: str, doc_id: str, name: str) -> Iterator[SourceDocument]:
 
 
 def _opt_str(value: object) -> str | None:
-    return None if value is None or value == "" else str(value)
+    return None if value is None or value == "" else scrub_surrogates(str(value))
 
 
 Parser = Callable[[str, str, str], Iterator[SourceDocument]]

@@ -7,9 +7,14 @@ The data path: ingest -> store -> retrieve (``RetrievedChunk``) -> select eviden
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+from rag.text import scrub_surrogates
+
+# Text that arrives in a request: lone surrogates (legal in JSON) become U+FFFD on the way in.
+InputText = Annotated[str, AfterValidator(scrub_surrogates)]
 
 
 class DocumentMeta(BaseModel):
@@ -89,15 +94,15 @@ class SentenceSupport(BaseModel):
 class Filters(BaseModel):
     """Optional retrieval filters; dates are ISO ``YYYY-MM-DD``."""
 
-    sources: list[str] | None = None
-    doc_ids: list[str] | None = None
-    date_from: str | None = None
-    date_to: str | None = None
+    sources: list[InputText] | None = None
+    doc_ids: list[InputText] | None = None
+    date_from: InputText | None = None
+    date_to: InputText | None = None
 
 
 class ChatTurn(BaseModel):
     role: Literal["user", "assistant", "system"]
-    content: str
+    content: InputText
 
 
 class AnswerResult(BaseModel):

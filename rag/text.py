@@ -23,9 +23,18 @@ WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 # A sentence ends at . ! ? (optionally followed by quotes/brackets) before whitespace and an
 # upper-case letter, digit or quote, or at a line break. Abbreviations like "US" carry no dot here.
 _SENT_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9\"'(\[])|\n+")
+# JSON may spell any UTF-16 code unit ("\ud800"), so parsed input can hold lone surrogates:
+# valid Python text that no UTF-8 encoder (tokenizer, Chroma, a JSON response) accepts.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _ABBREV = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|St|Sr|Jr|No|Gen|Col|Lt|Sen|Rep|Gov|Inc|Co|vs|U\.S|e\.g|i\.e)\.|\b[A-Z]\.)$"
 )
+
+
+def scrub_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD, one for one, so offsets into the
+    text stay exact and it always encodes as UTF-8."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def words(text: str) -> list[str]:
