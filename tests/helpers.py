@@ -1,13 +1,20 @@
-"""Test helpers for servers on loopback: free ports and waiting until they answer."""
+"""Test helpers for servers on loopback: free ports, waiting until they answer, and the API
+served by uvicorn in a thread (sharing the test process's loaded MiniLM)."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def free_port() -> int:
@@ -56,3 +63,31 @@ def start_chroma(path: str, port: int) -> subprocess.Popen:
         proc=proc,
     )
     return proc
+
+
+@contextmanager
+def live_server(app: FastAPI) -> Iterator[str]:
+    """uvicorn in a thread on a loopback socket bound here (port 0, so no race); yields the URL.
+
+    The lifespan runs, as in production; the server is stopped and joined on exit.
+    """
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    try:
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()

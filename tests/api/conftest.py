@@ -7,6 +7,7 @@ delete use ``rw_client`` (their own store) so no test depends on another's write
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from api.observability import ACCESS_LOGGER, JsonFormatter
 from ingest.pipeline import IngestPipeline
 from rag.components import Components, build_components
 from rag.config import Settings
@@ -62,3 +64,20 @@ def empty_client(settings: Settings, components: Components) -> Iterator[TestCli
     """A fresh, empty store: for write tests that don't need the corpus."""
     with TestClient(create_app(settings, components)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def access_lines() -> Iterator[list[str]]:
+    """Every access-log line, formatted exactly as the JSON handler writes it."""
+    lines: list[str] = []
+    formatter = JsonFormatter()
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(formatter.format(record))
+
+    handler = Collect()
+    logger = logging.getLogger(ACCESS_LOGGER)
+    logger.addHandler(handler)
+    yield lines
+    logger.removeHandler(handler)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hmac
 import json
-import logging
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from api.observability import ACCESS_LOGGER, JsonFormatter
 from api.security import KeyRing, key_id
 from rag.components import Components
 from rag.config import Settings
@@ -43,23 +41,6 @@ def auth_rw_client(components: Components) -> Iterator[TestClient]:
     """A fresh, empty store with reader and admin keys: for write checks."""
     with keyed_app(components, api_keys=[READER], admin_keys=[ADMIN]) as client:
         yield client
-
-
-@pytest.fixture
-def access_lines() -> Iterator[list[str]]:
-    """Every access-log line, formatted exactly as the JSON handler writes it."""
-    lines: list[str] = []
-    formatter = JsonFormatter()
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(formatter.format(record))
-
-    handler = Collect()
-    logger = logging.getLogger(ACCESS_LOGGER)
-    logger.addHandler(handler)
-    yield lines
-    logger.removeHandler(handler)
 
 
 def test_auth_is_off_without_keys(client: TestClient) -> None:

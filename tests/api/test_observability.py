@@ -33,22 +33,6 @@ FIELDS = {
 
 
 @pytest.fixture
-def access_lines() -> Iterator[list[str]]:
-    lines: list[str] = []
-    formatter = JsonFormatter()
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(formatter.format(record))
-
-    handler = Collect()
-    logger = logging.getLogger(ACCESS_LOGGER)
-    logger.addHandler(handler)
-    yield lines
-    logger.removeHandler(handler)
-
-
-@pytest.fixture
 def own_client(qa_components: Components) -> Iterator[TestClient]:
     """An app of its own over the shared store, so its metrics count only this test."""
     with TestClient(create_app(qa_components.settings, qa_components)) as client:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -11,13 +10,13 @@ from collections.abc import Iterator
 import httpx
 import openai
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from api.main import create_app
 from rag.components import Components
 from rag.schema import Draft, Evidence
 from tests.api.conftest import REFUSAL, SEED_QUESTION, UNANSWERABLE
+from tests.helpers import live_server
 
 
 @pytest.fixture(scope="module")
@@ -27,23 +26,9 @@ def live_app(qa_components: Components) -> FastAPI:
 
 @pytest.fixture(scope="module")
 def base_url(live_app: FastAPI) -> Iterator[str]:
-    """uvicorn in a thread, on a socket bound here (port 0), so no port race."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(live_app, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/v1"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    """The app on a live loopback server; the openai client wants the /v1 base."""
+    with live_server(live_app) as url:
+        yield f"{url}/v1"
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from rag.embed import Embedder
 from rag.schema import Draft, Evidence
 from tests.api.conftest import SEED_QUESTION, UNANSWERABLE
 from tests.conftest import CORPUS, SEED
-from tests.reliability.conftest import live_server
+from tests.helpers import live_server
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from rag.components import build_components
 from rag.config import Settings
 from rag.embed import Embedder
 from tests.conftest import CORPUS, SEED
-from tests.reliability.conftest import live_server
+from tests.helpers import live_server
 
 pytestmark = pytest.mark.slow
 

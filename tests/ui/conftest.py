@@ -9,16 +9,12 @@ install-browser`); ``playwright install`` is never run, since nothing may downlo
 from __future__ import annotations
 
 import itertools
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from api.main import create_app
@@ -27,6 +23,7 @@ from rag.components import Components, build_components
 from rag.config import Settings
 from rag.embed import Embedder
 from tests.conftest import CORPUS, SEED
+from tests.helpers import live_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -49,27 +46,6 @@ class LiveServer:
 
     url: str
     app: FastAPI
-
-
-def serve(app: FastAPI) -> Iterator[str]:
-    """uvicorn in a thread on a socket bound here (port 0), so there is no port race."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 @pytest.fixture(scope="package")
@@ -124,7 +100,7 @@ def live(
     ui_settings: Settings, ui_components: Components, eval_report: Path
 ) -> Iterator[LiveServer]:
     app = create_app(ui_settings, ui_components)
-    for url in serve(app):
+    with live_server(app) as url:
         yield LiveServer(url, app)
 
 
