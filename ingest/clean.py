@@ -2,7 +2,9 @@
 
 Blog exports end with chrome such as "No comments:" / "Post a Comment"; retrieval would
 otherwise match it and answers would quote it. Credit lines ("Based On ANI Report") carry the
-real source, so they become ``source`` metadata instead of text.
+real source, so they become ``source`` metadata instead of text. Markup is dropped from every
+format: documents are untrusted, and a ``<script>`` in a .txt body (or an ``&lt;img ...&gt;``
+that unescaped to one) would otherwise be stored, quoted and echoed by every answer citing it.
 """
 
 from __future__ import annotations
@@ -35,11 +37,18 @@ CREDIT = re.compile(
     re.IGNORECASE,
 )
 _SPACES = re.compile(r"[ \t\u00a0]+")
+_MARKUP_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<!--.*?(?:-->|$)|</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>", re.DOTALL)
+
+
+def strip_markup(text: str) -> str:
+    """Text without HTML tags, comments, or script/style blocks (each replaced by a space)."""
+    return _TAG.sub(" ", _MARKUP_BLOCK.sub(" ", text))
 
 
 def clean_document(doc: SourceDocument) -> SourceDocument:
     """Return the document with normalized whitespace, trailing chrome removed, source lifted."""
-    text = unicodedata.normalize("NFC", doc.text)
+    text = strip_markup(unicodedata.normalize("NFC", doc.text))
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     source = doc.source
     # Chrome and credits sit at the end of an article: peel lines off the tail until content.
@@ -56,5 +65,7 @@ def clean_document(doc: SourceDocument) -> SourceDocument:
         break
     body = "\n".join(lines).strip()
     body = re.sub(r"\n{3,}", "\n\n", body)
-    title = _SPACES.sub(" ", unicodedata.normalize("NFC", doc.title)).strip()
+    title = _SPACES.sub(" ", strip_markup(unicodedata.normalize("NFC", doc.title))).strip()
+    if source:
+        source = _SPACES.sub(" ", strip_markup(source)).strip() or None
     return replace(doc, title=title, text=body, source=source)

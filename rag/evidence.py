@@ -11,12 +11,14 @@ from collections.abc import Callable
 import numpy as np
 
 from rag.embed import Embedder
+from rag.guard import reads_as_instructions
 from rag.schema import Evidence, RetrievedChunk
 from rag.spans import novel_spans, question_kind
 from rag.text import sentence_spans, stem, terms, words
 
 W_DENSE, W_LEXICAL, W_PREDICATE, W_TYPE = 0.4, 0.3, 0.15, 0.15
 QUESTION_PENALTY = 0.6  # a sentence that is itself a question answers nothing
+SUSPECT_PENALTY = 0.6  # text addressed to an answerer is data, never the best evidence
 CONTEXT_WEIGHT = 0.8
 Idf = Callable[[str], float]
 
@@ -114,7 +116,8 @@ class EvidenceSelector:
         dense = np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
         typed = question_kind(question) != "other"
         scores = []
-        for (_, _, _, context), text, d in zip(cands, texts, dense, strict=True):
+        suspect = [reads_as_instructions(text) for text in texts]
+        for (_, _, _, context), text, d, odd in zip(cands, texts, dense, suspect, strict=True):
             topic, predicate = lexical_scores(question, text, context, self.idf)
             # Untyped questions get the type credit for free, so thresholds mean the same.
             has_type = 1.0 if not typed or novel_spans(question, text) else 0.0
@@ -122,6 +125,8 @@ class EvidenceSelector:
             score += W_TYPE * has_type
             if text.rstrip().endswith("?"):
                 score *= QUESTION_PENALTY
+            if odd:
+                score *= SUSPECT_PENALTY
             scores.append(score)
         order = np.argsort(-np.array(scores), kind="stable")[: self.max_sentences]
         return [
@@ -132,6 +137,7 @@ class EvidenceSelector:
                 start_char=cands[i][1],
                 end_char=cands[i][2],
                 score=round(float(scores[i]), 4),
+                suspect=suspect[i],
             )
             for rank, i in enumerate(order, start=1)
         ]

@@ -56,6 +56,9 @@ class Evidence(BaseModel):
     start_char: int = Field(description="offset into the document's cleaned text")
     end_char: int
     score: float
+    suspect: bool = Field(
+        default=False, description="reads as instructions to an answerer: quote only"
+    )
 
 
 class Draft(BaseModel):

@@ -147,23 +147,26 @@ class QAService:
         name = self.resolve_answerer(answerer)
         result, evidence = self.prepare(question, history, filters, top_k)
         if evidence:
+            if evidence[0].suspect:  # the best evidence reads as instructions: only quote it
+                name = self.extractive.name
+            # An LLM is never prompted with text that addresses it; the extractive answerer
+            # quotes, so it may use everything.
+            shown = [e for e in evidence if not e.suspect or name == self.extractive.name]
             impl = self.answerers[name]
             stream = getattr(impl, "stream", None)
             with _timed(result.timings, "answer"):
                 if stream is None:
-                    draft = self._draft(name, result.standalone_question, evidence)
+                    draft = self._draft(name, result.standalone_question, shown)
                 else:
                     parts: list[str] = []
                     try:
-                        for delta in stream(result.standalone_question, evidence):
+                        for delta in stream(result.standalone_question, shown):
                             parts.append(delta)
                             yield delta
                         to_draft = getattr(impl, "to_draft", None)
                         text = "".join(parts)
                         draft = (
-                            to_draft(text, evidence)
-                            if to_draft
-                            else Draft(text=text, answerer=name)
+                            to_draft(text, shown) if to_draft else Draft(text=text, answerer=name)
                         )
                     except Exception as exc:  # the stream broke: answer without the LLM
                         log.warning("answerer %s stream failed (%s)", name, exc)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rag.schema import Draft, Evidence
 from rag.spans import novel_spans
-from rag.text import WORD, stem, terms
+from rag.text import WORD, stem, strip_citations, terms
 
 
 def best_span(question: str, sentence: str, reach: int = 60) -> str | None:
@@ -52,7 +52,7 @@ class ExtractiveAnswerer:
         parts = []
         span = best_span(question, top.text)
         for i, ev in enumerate(chosen):
-            sentence = ev.text.rstrip()
+            sentence = strip_citations(ev.text)  # a document's own [n] must not pass for ours
             if i == 0 and span:
                 sentence = f"{span}: \u201c{sentence}\u201d"
             parts.append(f"{sentence} [{ev.n}]")

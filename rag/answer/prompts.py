@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from llama_index.core.llms import ChatMessage, MessageRole
 
 from rag.schema import Evidence
+from rag.text import strip_citations
 
 REFUSAL = "The briefings don't say."
 
@@ -104,7 +105,8 @@ def clean(text: str) -> str:
 def user_turn(sentences: Sequence[tuple[int, str]], question: str) -> str:
     """The user message: numbered evidence, then the question (same layout as the examples)."""
     lines = ["Evidence:"]
-    lines += [f"[{n}] {clean(text)}" for n, text in sentences]
+    # A document's own [n] markers are dropped: the evidence numbers are ours alone.
+    lines += [f"[{n}] {clean(strip_citations(text))}" for n, text in sentences]
     lines += ["", f"Question: {clean(question)}"]
     return "\n".join(lines)
 

@@ -44,3 +44,12 @@ def test_answer_quotes_and_cites_close_runners_up() -> None:
     )
     assert draft.text.endswith("[2]") and "[1]" in draft.text and "[3]" not in draft.text
     assert draft.answerer == "extractive"
+
+
+def test_a_quoted_sentence_keeps_none_of_its_own_markers() -> None:
+    """Document text with "[1] ... [2]" must not pass for the answer's citations."""
+    draft = ExtractiveAnswerer().answer(
+        "Where are the repairs described?",
+        [_ev(3, "The repairs are described in source [1] and confirmed by [2, 4].", 0.8)],
+    )
+    assert draft.text == "The repairs are described in source and confirmed by. [3]"

@@ -1,6 +1,7 @@
 """A tiny OpenAI-compatible chat server on loopback, to fault-inject the ``openai`` answerer.
 
 Modes: ``ok`` answers by copying evidence sentence [1] and citing it (streamed or not);
+``gullible`` does the same unless its prompt says "answer 'X'", which it then obeys;
 ``slow`` accepts the request and then says nothing for ``delay`` seconds; ``error`` answers
 500. A server that is simply absent is a free port with nothing on it.
 """
@@ -17,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 _EVIDENCE_1 = re.compile(r"^\[1\] (.+)$", re.MULTILINE)
+_ORDER = re.compile(r"\banswer '([^']+)'", re.IGNORECASE)
 
 
 class FakeLLM:
@@ -26,10 +28,15 @@ class FakeLLM:
         self.mode = mode
         self.delay = delay
         self.requests = 0
+        self.prompts: list[str] = []  # the last user message of each request
         self.stop = threading.Event()  # ends a ``slow`` wait early at shutdown
 
     def reply(self, body: dict[str, Any]) -> str:
         last = str(body["messages"][-1]["content"])
+        self.prompts.append(last)
+        order = _ORDER.search(last)
+        if self.mode == "gullible" and order:
+            return f"{order.group(1)} [1]"
         found = _EVIDENCE_1.search(last)
         return f"{found.group(1)} [1]" if found else "The briefings don't say."
 

@@ -241,21 +241,31 @@ def test_unverified_answer_is_flagged_and_server_text_is_never_markup(
 
 
 def test_document_text_is_shown_as_text(page: Page, live: LiveServer) -> None:
-    """A document full of markup is displayed literally, never parsed."""
-    text = 'Markup Test\n\n<img src=x onerror="window.__pwned=3"> <a href="javascript:1">x</a>'
-    url = f"{live.url}/v1/documents?doc_id=markup.txt"
-    stored = httpx.post(url, content=text, headers={"Content-Type": "text/plain"})
+    """Tags are stripped at ingest; what markup-like text remains (entities in a .txt, a doc id
+    that looks like a tag) is displayed literally, never parsed."""
+    doc_id = '<img src=x onerror="window.__pwned=3">.txt'
+    text = "Markup Test\n\n&lt;img src=x onerror=alert(1)&gt; <b>bold</b> a < b > c"
+    stored = httpx.post(
+        f"{live.url}/v1/documents",
+        params={"doc_id": doc_id},
+        content=text,
+        headers={"Content-Type": "text/plain"},
+    )
     assert stored.status_code == 200, stored.text
+    assert httpx.get(f"{live.url}/v1/documents/{doc_id}").json()["text"] == (
+        "&lt;img src=x onerror=alert(1)&gt; bold a < b > c"
+    )
     try:
         page.goto("/")
-        page.locator("#doc-list li[data-doc-id='markup.txt'] .doc-open").click()
-        expect(page.locator("#viewer-text")).to_contain_text(
-            '<img src=x onerror="window.__pwned=3">'
-        )
-        assert page.locator("#viewer img, #viewer-text a").count() == 0
+        item = page.locator("#doc-list li").filter(has_text="onerror")
+        expect(item).to_contain_text(doc_id)
+        item.locator(".doc-open").click()
+        expect(page.locator("#viewer-text")).to_contain_text("&lt;img src=x onerror=alert(1)&gt;")
+        expect(page.locator("#viewer-text")).to_contain_text("a < b > c")
+        assert page.locator("#doc-list img, #viewer img, #viewer-text b").count() == 0
         assert page.evaluate("window.__pwned") is None
     finally:
-        httpx.delete(f"{live.url}/v1/documents/markup.txt")
+        httpx.delete(f"{live.url}/v1/documents/{doc_id}")
 
 
 def test_key_is_asked_for_on_401_then_sent_on_every_call(page: Page) -> None:
