@@ -138,7 +138,9 @@ def ensure_service(app: FastAPI, force: bool = False) -> QAService:
         state.pipeline = ObservedIngestPipeline(
             settings, components.store, components.embedder, components.bm25, metrics=metrics
         )
-        state.service = ObservedQAService(components, build_answerers(settings), metrics=metrics)
+        # warm: a local model evaluates its static prompt prefix now, not on the first question.
+        answerers = build_answerers(settings, warm=True)
+        state.service = ObservedQAService(components, answerers, metrics=metrics)
         state.startup_error = None
         return state.service
 

@@ -34,11 +34,45 @@ const BriefQA = (() => {
   // One dialog for all requests refused at once (the page loads several things in parallel).
   let keyPrompt = null;
 
+  // The key dialog, built once here so every page shares the same markup.
+  function keyDialog() {
+    let dialog = document.getElementById("key-dialog");
+    if (dialog) return dialog;
+    const el = (tag, props = {}, children = []) => {
+      const node = Object.assign(document.createElement(tag), props);
+      node.append(...children);
+      return node;
+    };
+    dialog = el("dialog", { id: "key-dialog" }, [
+      el("form", { method: "dialog" }, [
+        el("p", { id: "key-dialog-message" }),
+        el("label", { htmlFor: "key-dialog-input", textContent: "API key" }),
+        el("input", {
+          id: "key-dialog-input",
+          type: "password",
+          spellcheck: false,
+          autocomplete: "off",
+        }),
+        el("div", { className: "dialog-buttons" }, [
+          el("button", {
+            value: "cancel",
+            formNoValidate: true,
+            className: "secondary",
+            textContent: "Cancel",
+          }),
+          el("button", { id: "key-dialog-ok", value: "ok", textContent: "Use key" }),
+        ]),
+      ]),
+    ]);
+    document.body.append(dialog);
+    return dialog;
+  }
+
   function askForKey(message) {
     if (keyPrompt) return keyPrompt;
-    const dialog = document.getElementById("key-dialog");
+    const dialog = keyDialog();
     const input = document.getElementById("key-dialog-input");
-    if (!dialog || typeof dialog.showModal !== "function") return Promise.resolve(false);
+    if (typeof dialog.showModal !== "function") return Promise.resolve(false);
     keyPrompt = new Promise((resolve) => {
       document.getElementById("key-dialog-message").textContent = message;
       input.value = "";
