@@ -45,7 +45,7 @@ _INSTRUCTION = re.compile(
     | \b(you\s+are\s+now|act\s+as\s+an?|pretend\s+to\s+be|jailbreak)\b
     | \b(answer|reply|respond|say|output)\s+(only\s+)?(with\s+)?(that\s+)?['"\u2018\u201c]
     | \b(AI|assistants?|chatbots?|language\s+models?|LLMs?)\b\s*(reading|:|,\s*(you|please))
-    | ^\s*(system|assistant|user)\s*:
+    | (?-i:^\s*(SYSTEM|ASSISTANT|USER|system|assistant|user)\s*:)  # not "System: Switch"
     """,
     re.IGNORECASE | re.VERBOSE,
 )

@@ -45,6 +45,7 @@ def test_ordinary_questions_pass(question: str) -> None:
         ("Mayor Tobias Quell said the terminal would stay open.", False),
         ("The minister will answer questions in parliament on Friday.", False),
         ("Analysts said AI assistants are now common in offices.", False),
+        ("System: Nintendo Switch Release date: 27/10/2017.", False),
     ],
 )
 def test_document_sentences_addressed_to_an_answerer(sentence: str, suspect: bool) -> None:
