@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     llm_context: int = 2048
     llm_max_tokens: int = 160
     llm_timeout_s: float = 60.0
+    # Follow-ups are always rewritten by rules; with this on, an LLM answerer rewrites them too
+    # (its question is used when plausible). Off by default: see docs/quality.md.
+    llm_rewrite: bool = False
     openai_base_url: str = "http://127.0.0.1:8080/v1"
     openai_model: str = "local"
     openai_api_key: str = "none"

@@ -1,6 +1,9 @@
 """Chat: turn a follow-up ("and who hosted it?") into a standalone question using the history.
 
-Rules always run. A thing-pronoun ("it", "they", "there") becomes the topic of the last
+Rules always run. With ``llm_rewrite`` on and an LLM answerer, the LLM rewrites as well, and
+its question is used only if ``accept_rewrite`` finds it plausible (one question, no name or
+number that isn't in the conversation, the follow-up's own words kept); otherwise the rules'.
+A thing-pronoun ("it", "they", "there") becomes the topic of the last
 exchange; a person-pronoun ("he", "she") becomes the person it was about: the answer's name
 when the user had asked "who", else the name in the user's question. Elliptical follow-ups
 ("what about Japan?") carry the previous question along.
@@ -12,7 +15,7 @@ import re
 
 from rag.schema import ChatTurn
 from rag.spans import candidate_spans
-from rag.text import STOPWORDS
+from rag.text import STOPWORDS, terms, words
 
 _THING = re.compile(r"\b(it|its|they|them|their|there|that event|this event)\b", re.I)
 _PERSON = re.compile(r"\b(he|him|his|she|her)\b", re.I)
@@ -41,13 +44,32 @@ def _first_name(text: str) -> str | None:
     return names[0] if names else None
 
 
-def standalone_question(question: str, history: list[ChatTurn] | None) -> str:
-    """Resolve the follow-up against the last exchange; unchanged when there is no history."""
+def last_exchange(history: list[ChatTurn] | None) -> tuple[str | None, str]:
+    """The last user question in the history (None if there is none) and the last answer."""
     turns = history or []
     previous = next((t.content for t in reversed(turns) if t.role == "user"), None)
+    answer = next((t.content for t in reversed(turns) if t.role == "assistant"), "")
+    return previous, answer
+
+
+def accept_rewrite(candidate: str, question: str, history: list[ChatTurn]) -> bool:
+    """Whether an LLM's standalone question can be trusted over the rules' one."""
+    candidate = candidate.strip()
+    if not candidate.endswith("?") or len(candidate) > 300 or "\n" in candidate:
+        return False
+    said = " ".join([question, *(t.content for t in history)]).lower()
+    invented = [w for w in words(candidate)[1:] if (w[0].isupper() or w[0].isdigit())]
+    if any(w.lower() not in said for w in invented):
+        return False
+    own = set(terms(question))
+    return not own or len(own & set(terms(candidate))) * 2 >= len(own)
+
+
+def standalone_question(question: str, history: list[ChatTurn] | None) -> str:
+    """Resolve the follow-up against the last exchange; unchanged when there is no history."""
+    previous, answer = last_exchange(history)
     if not previous or not question.strip():
         return question
-    answer = next((t.content for t in reversed(turns) if t.role == "assistant"), "")
     asked_who = bool(_ASKS_WHO.search(previous))
     thing = (None if asked_who else topic_of(answer)) or topic_of(previous)
     person = (_first_name(answer) if asked_who else _first_name(previous)) or thing

@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.cite import answer_sentences, build_citations, keep_cited
@@ -22,11 +22,12 @@ from rag.components import Components
 from rag.evidence import EvidenceSelector, missing_share
 from rag.guard import REFUSAL, screen_question
 from rag.retrieve import HybridRetriever
-from rag.rewrite import standalone_question
+from rag.rewrite import accept_rewrite, standalone_question
 from rag.schema import AnswerResult, ChatTurn, Draft, Evidence, Filters
 from rag.verify import SupportVerifier
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 _POOL: ThreadPoolExecutor | None = None
@@ -79,11 +80,17 @@ class QAService:
         history: list[ChatTurn] | None = None,
         filters: Filters | None = None,
         top_k: int | None = None,
+        answerer: str | None = None,
     ) -> tuple[AnswerResult, list[Evidence]]:
-        """Everything up to answering; returns an abstained result when there is nothing to say."""
+        """Everything up to answering; returns an abstained result when there is nothing to say.
+
+        ``answerer`` names the one that will answer: an LLM may rewrite the follow-up too.
+        """
         timings: dict[str, float] = {}
         with _timed(timings, "rewrite"):
             standalone = standalone_question(question, history)
+            if answerer is not None and history:
+                standalone = self._rewrite(answerer, question, history) or standalone
         result = AnswerResult(
             question=question,
             standalone_question=standalone,
@@ -145,7 +152,7 @@ class QAService:
         """
         started = time.perf_counter()
         name = self.resolve_answerer(answerer)
-        result, evidence = self.prepare(question, history, filters, top_k)
+        result, evidence = self.prepare(question, history, filters, top_k, name)
         if evidence:
             if evidence[0].suspect:  # the best evidence reads as instructions: only quote it
                 name = self.extractive.name
@@ -180,28 +187,43 @@ class QAService:
         result.timings["total"] = round(time.perf_counter() - started, 4)
         yield result
 
-    def _draft(self, name: str, question: str, evidence: list[Evidence]) -> Draft:
-        """The answerer's draft, or an extractive one flagged as a fallback.
+    def _bounded(self, name: str, fn: Callable[..., T], *args: Any) -> tuple[T | None, str]:
+        """``fn(*args)`` in a worker thread with ``llm_timeout_s`` in all; (result, "") or
+        (None, why). A hung LLM costs the request that long, never more (its thread finishes
+        in the background; the pool is bounded, so a dead server can't pile up threads)."""
+        timeout = self.settings.llm_timeout_s
+        future = _answer_pool().submit(fn, *args)
+        try:
+            return future.result(timeout=timeout), ""
+        except FutureTimeout:
+            future.cancel()  # still queued behind hung calls: never start it
+            return None, f"{name} timed out after {timeout:g} s"
+        except Exception as exc:  # a broken LLM must not fail the request
+            return None, f"{name} failed: {exc}"
 
-        Non-extractive answerers run in a worker thread and get ``llm_timeout_s`` in all: a
-        hung LLM costs the request that long, never more (its thread finishes in the
-        background; the pool is bounded, so a dead server can't pile up threads).
-        """
+    def _draft(self, name: str, question: str, evidence: list[Evidence]) -> Draft:
+        """The answerer's draft, or an extractive one flagged as a fallback."""
         impl = self.answerers[name]
         if impl is self.extractive:
             return impl.answer(question, evidence)
-        timeout = self.settings.llm_timeout_s
-        future = _answer_pool().submit(impl.answer, question, evidence)
-        try:
-            return future.result(timeout=timeout)
-        except FutureTimeout:
-            future.cancel()  # still queued behind hung calls: never start it
-            note = f"{name} timed out after {timeout:g} s; answered extractively"
-        except Exception as exc:  # a broken LLM must not fail the request
-            note = f"{name} failed: {exc}"
+        draft, why = self._bounded(name, impl.answer, question, evidence)
+        if draft is not None:
+            return draft
+        note = why + ("; answered extractively" if "timed out" in why else "")
         log.warning("answerer %s: %s; falling back to extractive", name, note)
         draft = self.extractive.answer(question, evidence)
         return draft.model_copy(update={"fell_back": True, "note": note})
+
+    def _rewrite(self, name: str, question: str, history: list[ChatTurn]) -> str | None:
+        """The LLM's standalone question when ``llm_rewrite`` is on and it is plausible."""
+        rewrite = getattr(self.answerers[name], "rewrite", None)
+        if not self.settings.llm_rewrite or rewrite is None or not history:
+            return None
+        candidate, why = self._bounded(name, rewrite, question, history)
+        if candidate and accept_rewrite(candidate, question, history):
+            return candidate
+        log.info("LLM rewrite not used (%s): %r", why or "implausible", candidate)
+        return None
 
     def finish(self, result: AnswerResult, draft: Draft, evidence: list[Evidence]) -> None:
         """Cite and verify a draft, in place; fall back to extractive, then to abstaining."""

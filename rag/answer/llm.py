@@ -20,16 +20,18 @@ from rag.answer.prompts import (
     REFUSAL,
     STOP,
     build_messages,
+    build_rewrite_messages,
     clean,
     completion_to_chatml,
     messages_to_chatml,
     static_prefix,
 )
 from rag.config import Settings
-from rag.schema import Draft, Evidence
+from rag.rewrite import last_exchange
+from rag.schema import ChatTurn, Draft, Evidence
 
 if TYPE_CHECKING:
-    from llama_index.core.llms import LLM
+    from llama_index.core.llms import LLM, ChatMessage
 
 # llama_cpp.Llama is not thread-safe (and LlamaCPP mutates its generate_kwargs per call), so
 # every call into a local model goes through this lock. One process holds one local model.
@@ -155,17 +157,27 @@ class LLMAnswerer:
         finally:
             self._lock.release()
 
+    def _chat(self, messages: list[ChatMessage]) -> str:
+        with self._serialized():
+            try:
+                return self.llm.chat(messages).message.content or ""
+            except Exception as exc:
+                raise LLMAnswerError(f"{self.name} failed: {exc}") from exc
+
+    def rewrite(self, question: str, history: list[ChatTurn]) -> str:
+        """The follow-up as a standalone question, in the model's words (first line only);
+        the caller decides whether to trust it (``rag.rewrite.accept_rewrite``)."""
+        previous, answer = last_exchange(history)
+        if previous is None:
+            return question
+        text = self._chat(build_rewrite_messages(previous, answer, question))
+        return clean(text.strip().split("\n")[0]) if text.strip() else ""
+
     def answer(self, question: str, evidence: list[Evidence]) -> Draft:
         """One blocking answer; ``Draft.text`` cites evidence as [n] or is exactly REFUSAL."""
         if not evidence:
             return Draft(text=REFUSAL, answerer=self.name, note="no evidence")
-        messages = build_messages(question, evidence)
-        with self._serialized():
-            try:
-                response = self.llm.chat(messages)
-            except Exception as exc:
-                raise LLMAnswerError(f"{self.name} failed: {exc}") from exc
-        return self.to_draft(response.message.content or "", evidence)
+        return self.to_draft(self._chat(build_messages(question, evidence)), evidence)
 
     def to_draft(self, text: str, evidence: list[Evidence]) -> Draft:
         """The Draft for raw model text: what ``answer`` returns, and what a caller that

@@ -164,5 +164,48 @@ def build_prompt(question: str, evidence: Sequence[Evidence]) -> str:
     return messages_to_chatml(build_messages(question, evidence))
 
 
+# --- follow-up rewriting ----------------------------------------------------------------------
+REWRITE_PROMPT = """\
+Rewrite the user's last question as one standalone question that can be understood without \
+the conversation: replace pronouns and vague references with the names they refer to. Do not \
+answer it and add nothing else. Reply with the question only, on one line."""
+# (previous question, previous answer, follow-up, standalone). Fictional names only.
+REWRITE_FEW_SHOT: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "Who opened the Karsk research station?",
+        "Director Ilse Varga opened it in March.",
+        "Where did she work before?",
+        "Where did Ilse Varga work before opening the Karsk research station?",
+    ),
+    (
+        "What did Quessia and Lorvan agree at the trade talks?",
+        "They agreed to cut tariffs on textiles by 10 percent.",
+        "and when is the next round?",
+        "When is the next round of the Quessia and Lorvan trade talks?",
+    ),
+)
+
+
+def _exchange(previous: str, answer: str, follow_up: str) -> str:
+    return (
+        f"Conversation:\nUser: {clean(previous)}\nAssistant: {clean(answer)}\n\n"
+        f"Last question: {clean(follow_up)}"
+    )
+
+
+def build_rewrite_messages(previous: str, answer: str, follow_up: str) -> list[ChatMessage]:
+    """System text, two fixed examples, then this exchange (static part first, as above)."""
+    messages = [ChatMessage(role=MessageRole.SYSTEM, content=REWRITE_PROMPT)]
+    for question, reply, then, standalone in REWRITE_FEW_SHOT:
+        messages.append(
+            ChatMessage(role=MessageRole.USER, content=_exchange(question, reply, then))
+        )
+        messages.append(ChatMessage(role=MessageRole.ASSISTANT, content=standalone))
+    messages.append(
+        ChatMessage(role=MessageRole.USER, content=_exchange(previous, answer, follow_up))
+    )
+    return messages
+
+
 # Stop strings for raw completion: the end of the assistant turn in ChatML and its kin.
 STOP = ["<|im_end|>", "<|endoftext|>", "<|im_start|>"]

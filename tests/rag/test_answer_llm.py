@@ -34,11 +34,12 @@ from rag.answer.prompts import (
     SYSTEM_PROMPT,
     build_messages,
     build_prompt,
+    build_rewrite_messages,
     messages_to_chatml,
     static_prefix,
 )
 from rag.config import Settings
-from rag.schema import Draft, Evidence, RetrievedChunk
+from rag.schema import ChatTurn, Draft, Evidence, RetrievedChunk
 
 SENTENCES = [
     "Earlier this month, US Treasury Secretary Scott Bessent hosted a Finance Ministerial.",
@@ -311,3 +312,24 @@ def test_local_llm_defaults_to_assembled_qwen(
     llm = local_llm(Settings(llm_threads=1, llm_max_tokens=2, llm_context=512, data_dir=tmp_path))
     assert seen == [tmp_path / "models"]
     assert llm.model_path == str(smollm2)
+
+
+# --- follow-up rewriting --------------------------------------------------------------------
+
+
+def test_rewrite_sends_the_exchange_and_keeps_the_first_line() -> None:
+    llm = fake(reply="What did Odessa Prane present?\nShe presented the repair plan.")
+    history = [
+        ChatTurn(role="user", content="Who chairs the works committee?"),
+        ChatTurn(role="assistant", content="Councillor Odessa Prane [1]."),
+    ]
+    answerer = LLMAnswerer(llm, name="openai")
+    assert answerer.rewrite("What did she present?", history) == "What did Odessa Prane present?"
+    (prompt,) = llm.prompts
+    assert prompt.startswith(messages_to_chatml(build_rewrite_messages("", "", ""))[:200])
+    assert "User: Who chairs the works committee?" in prompt
+    assert "Last question: What did she present?" in prompt
+    assert answerer.rewrite("Standalone?", []) == "Standalone?"  # no history: not asked
+    assert len(llm.prompts) == 1
+    with pytest.raises(LLMAnswerError):
+        LLMAnswerer(fake(fail=True), name="openai").rewrite("What did she present?", history)

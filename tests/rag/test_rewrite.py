@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.rewrite import standalone_question, topic_of
+from rag.rewrite import accept_rewrite, standalone_question, topic_of
 from rag.schema import ChatTurn
 
 
@@ -50,3 +50,21 @@ def test_thing_pronoun_after_a_who_question_keeps_the_user_topic() -> None:
     assert standalone_question("When was it held?", history) == (
         "When was the Quillon Orchard Festival held?"
     )
+
+
+def test_accept_rewrite_keeps_plausible_llm_questions_only() -> None:
+    history = [
+        ChatTurn(role="user", content="Who chairs the works committee?"),
+        ChatTurn(role="assistant", content="Councillor Odessa Prane [1]."),
+    ]
+    question = "What plan did she present?"
+    assert accept_rewrite("What plan did Odessa Prane present?", question, history)
+    for candidate in (
+        "What plan did Mayor Tobias Quell present?",  # a name nobody said
+        "What plan did Odessa Prane present in 2031?",  # a number nobody said
+        "Odessa Prane presented the bridge repair plan.",  # an answer, not a question
+        "What plan?\nAlso, who is she?",  # more than one line
+        "Who chairs the works committee?",  # lost the follow-up's own words
+        "",
+    ):
+        assert not accept_rewrite(candidate, question, history), candidate

@@ -62,6 +62,44 @@ def test_unsupported_llm_answer_falls_back_to_extractive(service: QAService) -> 
         assert result.note
 
 
+class _Rewriting(_Inventing):
+    """An LLM answerer stand-in that also rewrites follow-ups (to a canned question)."""
+
+    def __init__(self, rewritten: str | Exception) -> None:
+        self.rewritten = rewritten
+        self.rewrites = 0
+
+    def rewrite(self, question: str, history: list[ChatTurn]) -> str:
+        self.rewrites += 1
+        if isinstance(self.rewritten, Exception):
+            raise self.rewritten
+        return self.rewritten
+
+
+def test_llm_rewrites_follow_ups_only_when_on_and_plausible(service: QAService) -> None:
+    history = [
+        ChatTurn(role="user", content="Who chairs the works committee?"),
+        ChatTurn(role="assistant", content="Councillor Odessa Prane [1]."),
+    ]
+    question = "What did she present to the full council?"
+    rules = "What did Odessa Prane present to the full council?"
+    llm = "What did Councillor Odessa Prane present to the full council?"
+    cases = [
+        (False, llm, rules, 0),  # off: the LLM is not asked
+        (True, llm, llm, 1),
+        (True, "What did Mayor Quell present to the full council?", rules, 1),  # invented
+        (True, ConnectionError("down"), rules, 1),
+    ]
+    for enabled, rewritten, expected, calls in cases:
+        fake = _Rewriting(rewritten)
+        service.answerers["rewriting"] = fake
+        service.settings = service.settings.model_copy(update={"llm_rewrite": enabled})
+        result = service.ask(question, history=history, answerer="rewriting")
+        assert result.standalone_question == expected, (enabled, rewritten)
+        assert fake.rewrites == calls
+        assert "Odessa Prane" in result.answer  # the inventing answer falls back to a quote
+
+
 def test_stream_yields_text_then_the_result(service: QAService) -> None:
     items = list(service.ask_stream("How many visitors came on the first day of the festival?"))
     *text, final = items
