@@ -22,7 +22,7 @@ from ingest.pipeline import IngestPipeline
 from rag.components import Components
 from rag.config import Settings
 from rag.service import QAService
-from rag.store.chroma import StoreUnavailable
+from rag.store.chroma import EmbedderMismatch, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def ensure_service(app: FastAPI, force: bool = False) -> QAService:
         settings: Settings = state.settings
         try:
             components = state.components or build_components(settings)
-        except StoreUnavailable as exc:
+        except (StoreUnavailable, EmbedderMismatch) as exc:
             state.startup_error = str(exc)
             log.error("service not ready: %s", exc)
             raise ServiceNotReady(f"service not ready: {exc}") from exc

@@ -10,12 +10,17 @@ from rich.console import Console
 
 from eval.runners import HttpRunner, InProcessRunner, Runner
 from rag.config import Settings
+from rag.embed import resolve_backend
 
 
 def eval_settings(settings: Settings, corpus: list[Path]) -> Settings:
-    """A collection of its own per corpus set, under ``data_dir/eval``: evals never touch the
-    user's store, and re-running on the same corpus re-embeds nothing."""
-    key = hashlib.sha256("\n".join(sorted(str(p.resolve()) for p in corpus)).encode()).hexdigest()
+    """A collection of its own per corpus set and embedding backend, under ``data_dir/eval``:
+    evals never touch the user's store, and re-running on the same corpus re-embeds nothing."""
+    names = sorted(str(p.resolve()) for p in corpus)
+    backend = resolve_backend(settings.embed_backend)
+    key = hashlib.sha256("\n".join(names).encode()).hexdigest()
+    if backend != "torch":  # torch keeps the collections built before there was a choice
+        key = hashlib.sha256(f"{key}\n{backend}".encode()).hexdigest()
     return settings.model_copy(
         update={"data_dir": settings.data_dir / "eval", "collection": f"eval-{key[:12]}"}
     )

@@ -141,6 +141,7 @@ class IngestPipeline:
         """Store loaded documents: embed only new or changed ones, then bring BM25 in step."""
         started = time.perf_counter()
         report = report or IngestReport()
+        self.store.check_embedder(self.embedder.backend, record=True)
         report.repaired_chunks = self.store.repair()
         docs = self.accept(raw, report)
         stored = self.store.document_hashes()

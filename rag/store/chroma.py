@@ -6,7 +6,8 @@ Three collections:
   document changes, so it is the commit marker (a chunk whose hash differs from its document
   record is in-flight or stale, and readers ignore it);
 - ``<name>__state``: a generation token bumped on every change, so BM25 indexes in any
-  process know when to rebuild.
+  process know when to rebuild; and the embedding backend whose vectors fill the store
+  (torch and onnx-int8 vectors are close, not equal, so a store never mixes them).
 We always pass embeddings: Chroma's default embedder would try to download a model.
 """
 
@@ -30,10 +31,15 @@ from rag.schema import DocumentMeta, Filters, RetrievedChunk
 _WRITES = frozenset({"add", "upsert", "update", "delete"})
 _DUMMY_VECTOR = [1.0]  # doc/state records are fetched by id, never by similarity
 _BATCH = 2000
+_EMBEDDER = "embedder"  # the state record naming the embedding backend
 
 
 class StoreUnavailable(RuntimeError):
     """Chroma cannot be reached; the API maps this to 503."""
+
+
+class EmbedderMismatch(ValueError):
+    """The store holds vectors of another embedding backend than the one loaded."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +164,30 @@ class ChromaStore:
             metadatas=[{"value": value}],
         )
         return value
+
+    # --- embedder identity -------------------------------------------------------------
+    def check_embedder(self, backend: str, record: bool = False) -> None:
+        """Raise ``EmbedderMismatch`` if the stored chunks come from another backend.
+
+        Chunks stored before backends were recorded are torch vectors (the only backend then);
+        an empty store accepts any. ``record`` (ingest sets it) writes ``backend`` down first.
+        """
+        got = self._call(self.state.get, ids=[_EMBEDDER], include=["metadatas"])
+        recorded = str(got["metadatas"][0]["value"]) if got["ids"] else None
+        stored = (recorded or "torch") if self.count_chunks() else None
+        if stored is not None and stored != backend:
+            raise EmbedderMismatch(
+                f"the store '{self.name}' holds {stored} embeddings but the {backend} embedder "
+                f"is loaded; set BRIEFQA_EMBED_BACKEND={stored} to use this store, or ingest "
+                f"into a new store (another BRIEFQA_DATA_DIR or BRIEFQA_COLLECTION) for {backend}"
+            )
+        if record and recorded != backend:
+            self._call(
+                self.state.upsert,
+                ids=[_EMBEDDER],
+                embeddings=[_DUMMY_VECTOR],
+                metadatas=[{"value": backend}],
+            )
 
     # --- documents ---------------------------------------------------------------------
     def document_hashes(self) -> dict[str, str]:
