@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rag.config import Settings
-from rag.embed import Embedder
+from rag.embed import Embedder, resolve_backend
 from rag.store.bm25 import BM25Index
 from rag.store.chroma import ChromaStore
 
@@ -25,8 +25,9 @@ def build_components(settings: Settings, embedder: Embedder | None = None) -> Co
     Raises ``EmbedderMismatch`` when the store holds another backend's vectors.
     """
     store = ChromaStore(settings)
+    # Checked before the model loads, so a refused store costs no load (the API retries).
+    store.check_embedder(embedder.backend if embedder else resolve_backend(settings.embed_backend))
     embedder = embedder or Embedder(settings)
-    store.check_embedder(embedder.backend)
     bm25 = BM25Index(settings.bm25_path / settings.collection)
     bm25.sync(store)
     return Components(settings, store, embedder, bm25)

@@ -124,3 +124,20 @@ def test_emptied_store_takes_a_new_backend(
     IngestPipeline(settings, comps.store, comps.embedder, comps.bm25).run([corpus])
     with pytest.raises(EmbedderMismatch):
         build_components(settings, embedder=backends["torch"])
+
+
+def test_api_not_ready_on_the_other_backend(
+    tmp_path: Path, corpus: Path, backends: dict[str, Embedder]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    settings = Settings(data_dir=tmp_path / "data", collection="api", _env_file=None)
+    comps = build_components(settings, embedder=backends["torch"])
+    IngestPipeline(settings, comps.store, comps.embedder, comps.bm25).run([corpus])
+    other = settings.model_copy(update={"embed_backend": "onnx-int8"})
+    with TestClient(create_app(other)) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert "BRIEFQA_EMBED_BACKEND=torch" in response.json()["detail"]
