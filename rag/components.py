@@ -22,12 +22,19 @@ def build_components(settings: Settings, embedder: Embedder | None = None) -> Co
     """Connect to the store, load the embedder, and bring BM25 up to the store's generation.
 
     An embedder can be passed in so tests and evals load the model once for many stores.
-    Raises ``EmbedderMismatch`` when the store holds another backend's vectors.
+    ``embed_backend = "auto"`` follows the store (the backend that filled it), so upgrading
+    never strands a store; a named backend the store wasn't built with raises
+    ``EmbedderMismatch``, checked before the model loads (a refused store costs no load).
     """
     store = ChromaStore(settings)
-    # Checked before the model loads, so a refused store costs no load (the API retries).
-    store.check_embedder(embedder.backend if embedder else resolve_backend(settings.embed_backend))
-    embedder = embedder or Embedder(settings)
+    if embedder is None:
+        backend = settings.embed_backend
+        if backend == "auto":
+            backend = store.stored_embedder() or resolve_backend("auto")
+        store.check_embedder(backend)
+        embedder = Embedder(settings.model_copy(update={"embed_backend": backend}))
+    else:
+        store.check_embedder(embedder.backend)
     bm25 = BM25Index(settings.bm25_path / settings.collection)
     bm25.sync(store)
     return Components(settings, store, embedder, bm25)

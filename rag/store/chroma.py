@@ -166,14 +166,21 @@ class ChromaStore:
         return value
 
     # --- embedder identity -------------------------------------------------------------
+    def _recorded_embedder(self) -> str | None:
+        got = self._call(self.state.get, ids=[_EMBEDDER], include=["metadatas"])
+        return str(got["metadatas"][0]["value"]) if got["ids"] else None
+
+    def stored_embedder(self) -> str | None:
+        """The backend whose vectors fill the store; None while it holds no chunks."""
+        return (self._recorded_embedder() or "torch") if self.count_chunks() else None
+
     def check_embedder(self, backend: str, record: bool = False) -> None:
         """Raise ``EmbedderMismatch`` if the stored chunks come from another backend.
 
         Chunks stored before backends were recorded are torch vectors (the only backend then);
         an empty store accepts any. ``record`` (ingest sets it) writes ``backend`` down first.
         """
-        got = self._call(self.state.get, ids=[_EMBEDDER], include=["metadatas"])
-        recorded = str(got["metadatas"][0]["value"]) if got["ids"] else None
+        recorded = self._recorded_embedder()
         stored = (recorded or "torch") if self.count_chunks() else None
         if stored is not None and stored != backend:
             raise EmbedderMismatch(

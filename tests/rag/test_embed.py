@@ -141,3 +141,17 @@ def test_api_not_ready_on_the_other_backend(
         response = client.get("/readyz")
     assert response.status_code == 503
     assert "BRIEFQA_EMBED_BACKEND=torch" in response.json()["detail"]
+
+
+def test_auto_follows_the_store(
+    tmp_path: Path, corpus: Path, backends: dict[str, Embedder]
+) -> None:
+    """Under ``auto`` a torch-built store keeps torch (upgrades strand nothing); an empty store
+    gets the fastest backend available."""
+    settings = Settings(data_dir=tmp_path / "data", collection="auto", _env_file=None)
+    comps = build_components(settings, embedder=backends["torch"])
+    IngestPipeline(settings, comps.store, comps.embedder, comps.bm25).run([corpus])
+    assert settings.embed_backend == "auto"
+    assert build_components(settings).embedder.backend == "torch"
+    fresh = settings.model_copy(update={"collection": "fresh"})
+    assert build_components(fresh).embedder.backend == resolve_backend("auto")
