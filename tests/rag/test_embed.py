@@ -9,7 +9,7 @@ import pytest
 
 from ingest.pipeline import IngestPipeline
 from rag import embed
-from rag.components import build_components
+from rag.components import Components, build_components
 from rag.config import Settings
 from rag.embed import Embedder, resolve_backend
 from rag.store.chroma import EmbedderMismatch
@@ -81,6 +81,16 @@ def test_backend_setting_from_environment(monkeypatch: pytest.MonkeyPatch) -> No
     assert Settings(_env_file=None, embed_backend="auto").embed_backend == "auto"
 
 
+def filled_store(
+    tmp_path: Path, corpus: Path, embedder: Embedder, collection: str
+) -> tuple[Settings, Components]:
+    """A store under ``tmp_path`` holding the fixture corpus, embedded by ``embedder``."""
+    settings = Settings(data_dir=tmp_path / "data", collection=collection, _env_file=None)
+    comps = build_components(settings, embedder=embedder)
+    IngestPipeline(settings, comps.store, comps.embedder, comps.bm25).run([corpus])
+    return settings, comps
+
+
 def test_store_refuses_the_other_backend(
     tmp_path: Path, corpus: Path, backends: dict[str, Embedder]
 ) -> None:
@@ -101,9 +111,7 @@ def test_unrecorded_store_is_torch(
     tmp_path: Path, corpus: Path, backends: dict[str, Embedder]
 ) -> None:
     """Stores filled before backends were recorded hold torch vectors."""
-    settings = Settings(data_dir=tmp_path / "data", collection="old", _env_file=None)
-    comps = build_components(settings, embedder=backends["torch"])
-    IngestPipeline(settings, comps.store, comps.embedder, comps.bm25).run([corpus])
+    settings, comps = filled_store(tmp_path, corpus, backends["torch"], "old")
     comps.store.state.delete(ids=["embedder"])  # as an older version left it
 
     build_components(settings, embedder=backends["torch"])
@@ -133,9 +141,7 @@ def test_api_not_ready_on_the_other_backend(
 
     from api.main import create_app
 
-    settings = Settings(data_dir=tmp_path / "data", collection="api", _env_file=None)
-    comps = build_components(settings, embedder=backends["torch"])
-    IngestPipeline(settings, comps.store, comps.embedder, comps.bm25).run([corpus])
+    settings, _ = filled_store(tmp_path, corpus, backends["torch"], "api")
     other = settings.model_copy(update={"embed_backend": "onnx-int8"})
     with TestClient(create_app(other)) as client:
         response = client.get("/readyz")
@@ -148,9 +154,7 @@ def test_auto_follows_the_store(
 ) -> None:
     """Under ``auto`` a torch-built store keeps torch (upgrades strand nothing); an empty store
     gets the fastest backend available."""
-    settings = Settings(data_dir=tmp_path / "data", collection="auto", _env_file=None)
-    comps = build_components(settings, embedder=backends["torch"])
-    IngestPipeline(settings, comps.store, comps.embedder, comps.bm25).run([corpus])
+    settings, _ = filled_store(tmp_path, corpus, backends["torch"], "auto")
     assert settings.embed_backend == "auto"
     assert build_components(settings).embedder.backend == "torch"
     fresh = settings.model_copy(update={"collection": "fresh"})
