@@ -65,7 +65,11 @@ def clean_document(doc: SourceDocument) -> SourceDocument:
         break
     body = "\n".join(lines).strip()
     body = re.sub(r"\n{3,}", "\n\n", body)
-    title = _SPACES.sub(" ", strip_markup(unicodedata.normalize("NFC", doc.title))).strip()
-    if source:
-        source = _SPACES.sub(" ", strip_markup(source)).strip() or None
+    title = _one_line(unicodedata.normalize("NFC", doc.title))
+    source = (_one_line(source) or None) if source else source
     return replace(doc, title=title, text=body, source=source)
+
+
+def _one_line(text: str) -> str:
+    """A metadata field as one tidy line: no markup, single spaces."""
+    return _SPACES.sub(" ", strip_markup(text)).strip()

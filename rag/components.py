@@ -29,9 +29,10 @@ def build_components(settings: Settings, embedder: Embedder | None = None) -> Co
     store = ChromaStore(settings)
     if embedder is None:
         backend = settings.embed_backend
-        if backend == "auto":
+        if backend == "auto":  # the store's own backend, or any when it is empty: no check
             backend = store.stored_embedder() or resolve_backend("auto")
-        store.check_embedder(backend)
+        else:
+            store.check_embedder(backend)
         embedder = Embedder(settings.model_copy(update={"embed_backend": backend}))
     else:
         store.check_embedder(embedder.backend)

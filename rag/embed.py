@@ -148,10 +148,14 @@ class Embedder:
     def __init__(self, settings: Settings, cache_size: int = 20_000) -> None:
         self.backend = resolve_backend(settings.embed_backend)
         self._impl: _Backend = _BACKENDS[self.backend](settings)
-        self.model = self._impl.model
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
+
+    @property
+    def model(self) -> object:
+        """The loaded model (``/readyz`` checks there is one)."""
+        return self._impl.model
 
     @property
     def max_tokens(self) -> int:

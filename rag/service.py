@@ -89,8 +89,8 @@ class QAService:
         timings: dict[str, float] = {}
         with _timed(timings, "rewrite"):
             standalone = standalone_question(question, history)
-            if answerer is not None and history:
-                standalone = self._rewrite(answerer, question, history) or standalone
+            if answerer is not None:
+                standalone = self._rewrite(answerer, question, history or []) or standalone
         result = AnswerResult(
             question=question,
             standalone_question=standalone,

@@ -170,18 +170,22 @@ class ChromaStore:
         got = self._call(self.state.get, ids=[_EMBEDDER], include=["metadatas"])
         return str(got["metadatas"][0]["value"]) if got["ids"] else None
 
+    def _stored(self, recorded: str | None) -> str | None:
+        """The filling backend given the record: chunks stored before backends were recorded
+        are torch vectors (the only backend then); None while the store holds no chunks."""
+        return (recorded or "torch") if self.count_chunks() else None
+
     def stored_embedder(self) -> str | None:
         """The backend whose vectors fill the store; None while it holds no chunks."""
-        return (self._recorded_embedder() or "torch") if self.count_chunks() else None
+        return self._stored(self._recorded_embedder())
 
     def check_embedder(self, backend: str, record: bool = False) -> None:
         """Raise ``EmbedderMismatch`` if the stored chunks come from another backend.
 
-        Chunks stored before backends were recorded are torch vectors (the only backend then);
-        an empty store accepts any. ``record`` (ingest sets it) writes ``backend`` down first.
+        An empty store accepts any. ``record`` (ingest sets it) writes ``backend`` down first.
         """
         recorded = self._recorded_embedder()
-        stored = (recorded or "torch") if self.count_chunks() else None
+        stored = self._stored(recorded)
         if stored is not None and stored != backend:
             raise EmbedderMismatch(
                 f"the store '{self.name}' holds {stored} embeddings but the {backend} embedder "
