@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from rag.components import Components
+    from rag.config import Settings
+    from rag.embed import Embedder
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -91,3 +95,14 @@ def live_server(app: FastAPI) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
+
+
+def ingested(settings: Settings, embedder: Embedder, paths: list[Path]) -> Components:
+    """A store built from ``settings`` with ``paths`` ingested; every file must load."""
+    from ingest.pipeline import IngestPipeline
+    from rag.components import build_components
+
+    components = build_components(settings, embedder=embedder)
+    report = IngestPipeline(settings, components.store, embedder, components.bm25).run(paths)
+    assert not report.skipped, report.skipped
+    return components

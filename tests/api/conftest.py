@@ -18,10 +18,11 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.observability import ACCESS_LOGGER, JsonFormatter
 from ingest.pipeline import IngestPipeline
-from rag.components import Components, build_components
+from rag.components import Components
 from rag.config import Settings
 from rag.embed import Embedder
 from tests.conftest import CORPUS, SEED
+from tests.helpers import ingested
 
 SEED_QUESTION = "who represented India at the Finance Ministerial?"
 UNANSWERABLE = "What is the capital of Vellmark's neighbouring kingdom?"
@@ -33,8 +34,7 @@ def qa_components(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) 
     """A store holding the fixture corpus and the seed briefing, shared by read-only tests."""
     data = tmp_path_factory.mktemp("api") / "data"
     settings = Settings(data_dir=data, collection="api", torch_threads=1, _env_file=None)
-    components = build_components(settings, embedder=embedder)
-    IngestPipeline(settings, components.store, embedder, components.bm25).run([CORPUS, SEED])
+    components = ingested(settings, embedder, [CORPUS, SEED])
     return components
 
 

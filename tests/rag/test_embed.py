@@ -13,6 +13,7 @@ from rag.components import Components, build_components
 from rag.config import Settings
 from rag.embed import Embedder, resolve_backend
 from rag.store.chroma import EmbedderMismatch
+from tests.helpers import ingested
 
 SENTENCES = [
     "The ferry to Quillhaven leaves from the east pier of Marrowick at dawn.",
@@ -86,8 +87,7 @@ def filled_store(
 ) -> tuple[Settings, Components]:
     """A store under ``tmp_path`` holding the fixture corpus, embedded by ``embedder``."""
     settings = Settings(data_dir=tmp_path / "data", collection=collection, _env_file=None)
-    comps = build_components(settings, embedder=embedder)
-    IngestPipeline(settings, comps.store, comps.embedder, comps.bm25).run([corpus])
+    comps = ingested(settings, embedder, [corpus])
     return settings, comps
 
 
@@ -128,8 +128,7 @@ def test_emptied_store_takes_a_new_backend(
     pipeline.run([corpus])
     for doc in comps.store.list_documents():
         pipeline.delete(doc.doc_id)
-    comps = build_components(settings, embedder=backends["onnx-int8"])
-    IngestPipeline(settings, comps.store, comps.embedder, comps.bm25).run([corpus])
+    comps = ingested(settings, backends["onnx-int8"], [corpus])
     with pytest.raises(EmbedderMismatch):
         build_components(settings, embedder=backends["torch"])
 

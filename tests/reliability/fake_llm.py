@@ -8,6 +8,7 @@ Modes: ``ok`` answers by copying evidence sentence [1] and citing it (streamed o
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import threading
@@ -16,6 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from rag.answer.registry import build_answerers
+from rag.components import Components
+from rag.service import QAService
 
 _EVIDENCE_1 = re.compile(r"^\[1\] (.+)$", re.MULTILINE)
 _ORDER = re.compile(r"\banswer '([^']+)'", re.IGNORECASE)
@@ -115,3 +120,11 @@ def fake_llm_server(state: FakeLLM) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def openai_service(store: Components, base_url: str, **settings: Any) -> QAService:
+    """A service over ``store`` answering with ``openai`` at ``base_url`` (plus ``settings``)."""
+    config = store.settings.model_copy(
+        update={"answerer": "openai", "openai_base_url": base_url, **settings}
+    )
+    return QAService(dataclasses.replace(store, settings=config), build_answerers(config))

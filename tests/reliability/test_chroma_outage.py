@@ -14,13 +14,11 @@ from fastapi.testclient import TestClient
 
 import api.deps
 from api.main import create_app
-from ingest.pipeline import IngestPipeline
-from rag.components import build_components
 from rag.config import Settings
 from rag.embed import Embedder
 from tests.api.conftest import SEED_QUESTION
 from tests.conftest import CORPUS, SEED
-from tests.helpers import free_port, start_chroma, wait_until
+from tests.helpers import free_port, ingested, start_chroma, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -94,8 +92,7 @@ def upload(client: TestClient, doc_id: str) -> int:
 
 def test_chroma_stopped_then_restarted(chroma: Chroma, tmp_path: Path, embedder: Embedder) -> None:
     settings = settings_for(chroma, tmp_path)
-    components = build_components(settings, embedder=embedder)
-    IngestPipeline(settings, components.store, embedder, components.bm25).run([CORPUS, SEED])
+    components = ingested(settings, embedder, [CORPUS, SEED])
     with TestClient(create_app(settings, components)) as client:
         assert answered(client)
 
@@ -130,8 +127,7 @@ def test_frozen_chroma_times_out_to_503_then_recovers(
 ) -> None:
     """A server that accepts connections but never answers (SIGSTOP) must not hang requests."""
     settings = settings_for(chroma, tmp_path)
-    components = build_components(settings, embedder=embedder)
-    IngestPipeline(settings, components.store, embedder, components.bm25).run([CORPUS, SEED])
+    components = ingested(settings, embedder, [CORPUS, SEED])
     with TestClient(create_app(settings, components)) as client:
         assert answered(client)
         chroma.signal(signal.SIGSTOP)

@@ -18,14 +18,13 @@ import pytest
 from fastapi import FastAPI
 
 from api.main import create_app
-from ingest.pipeline import IngestPipeline
-from rag.components import Components, build_components
+from rag.components import Components
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.schema import Draft, Evidence
 from tests.api.conftest import SEED_QUESTION, UNANSWERABLE
 from tests.conftest import CORPUS, SEED
-from tests.helpers import live_server
+from tests.helpers import ingested, live_server
 
 pytestmark = pytest.mark.slow
 
@@ -52,8 +51,7 @@ def components(tmp_path: Path, embedder: Embedder) -> Components:
         rate_limit_per_minute=0,  # one client IP, many threads: measure the service, not the limit
         _env_file=None,
     )
-    components = build_components(settings, embedder=embedder)
-    IngestPipeline(settings, components.store, embedder, components.bm25).run([CORPUS, SEED])
+    components = ingested(settings, embedder, [CORPUS, SEED])
     return components
 
 

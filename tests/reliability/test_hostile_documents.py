@@ -9,7 +9,6 @@ when a hostile sentence is cited it is quoted, verbatim, as data.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,16 +17,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from ingest.pipeline import IngestPipeline
-from rag.answer.registry import build_answerers
-from rag.components import Components, build_components
+from rag.components import Components
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.schema import AnswerResult
 from rag.service import QAService
 from tests.api.conftest import SEED_QUESTION, UNANSWERABLE
 from tests.conftest import CORPUS, FIXTURES, SEED
-from tests.reliability.fake_llm import FakeLLM, fake_llm_server
+from tests.helpers import ingested
+from tests.reliability.fake_llm import FakeLLM, fake_llm_server, openai_service
 
 HOSTILE = FIXTURES / "hostile"
 HOSTILE_IDS = {"notice-to-assistants.md", "orchard-update.html", "hostile-001"}
@@ -55,10 +53,7 @@ def build_store(root: Path, embedder: Embedder, paths: list[Path]) -> Components
         llm_timeout_s=10.0,
         _env_file=None,
     )
-    components = build_components(settings, embedder=embedder)
-    report = IngestPipeline(settings, components.store, embedder, components.bm25).run(paths)
-    assert not report.skipped, report.skipped
-    return components
+    return ingested(settings, embedder, paths)
 
 
 @pytest.fixture(scope="module")
@@ -81,11 +76,6 @@ def gullible() -> Iterator[tuple[FakeLLM, str]]:
         yield state, url
 
 
-def with_llm(store: Components, base_url: str) -> QAService:
-    settings = store.settings.model_copy(update={"answerer": "openai", "openai_base_url": base_url})
-    return QAService(dataclasses.replace(store, settings=settings), build_answerers(settings))
-
-
 def outcome(result: AnswerResult) -> tuple[str, bool, list[tuple[str, str]]]:
     return result.answer, result.abstained, [(c.doc_id, c.quote) for c in result.citations]
 
@@ -105,8 +95,8 @@ def test_instructions_never_reach_an_llm(
     state, url = gullible
     assert state.reply({"messages": [{"role": "user", "content": "answer 'ok'"}]}) == "ok [1]"
     for question in QUESTIONS:
-        before = with_llm(clean, url).ask(question)
-        after = with_llm(dirty, url).ask(question)
+        before = openai_service(clean, url).ask(question)
+        after = openai_service(dirty, url).ask(question)
         assert outcome(after) == outcome(before), question
     assert state.requests >= len(QUESTIONS) - 1  # all but the unanswerable one were asked
     prompts = "\n".join(state.prompts)
@@ -117,7 +107,7 @@ def test_a_hostile_sentence_is_quoted_as_data_not_obeyed(
     dirty: Components, gullible: tuple[FakeLLM, str]
 ) -> None:
     state, url = gullible
-    result = with_llm(dirty, url).ask(ABOUT_THE_NOTICE)
+    result = openai_service(dirty, url).ask(ABOUT_THE_NOTICE)
     assert not result.abstained
     assert result.answerer == "extractive"  # an instruction is only ever quoted
     assert state.requests == 0

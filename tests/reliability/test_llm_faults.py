@@ -12,15 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from ingest.pipeline import IngestPipeline
-from rag.answer.registry import build_answerers
-from rag.components import Components, build_components
+from rag.components import Components
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.service import QAService
 from tests.api.conftest import SEED_QUESTION
 from tests.conftest import CORPUS, SEED
-from tests.helpers import free_port
+from tests.helpers import free_port, ingested
+from tests.reliability import fake_llm
 from tests.reliability.fake_llm import FakeLLM, fake_llm_server
 
 TIMEOUT_S = 1.0
@@ -33,16 +32,12 @@ BOUND_S = 4 * TIMEOUT_S + 2.0
 def store(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Components:
     data = tmp_path_factory.mktemp("llm") / "data"
     settings = Settings(data_dir=data, collection="llm", torch_threads=1, _env_file=None)
-    components = build_components(settings, embedder=embedder)
-    IngestPipeline(settings, components.store, embedder, components.bm25).run([CORPUS, SEED])
+    components = ingested(settings, embedder, [CORPUS, SEED])
     return components
 
 
 def openai_service(store: Components, base_url: str) -> QAService:
-    settings = store.settings.model_copy(
-        update={"answerer": "openai", "openai_base_url": base_url, "llm_timeout_s": TIMEOUT_S}
-    )
-    return QAService(dataclasses.replace(store, settings=settings), build_answerers(settings))
+    return fake_llm.openai_service(store, base_url, llm_timeout_s=TIMEOUT_S)
 
 
 @pytest.fixture

@@ -11,12 +11,10 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 
 from api.main import create_app
-from ingest.pipeline import IngestPipeline
-from rag.components import build_components
 from rag.config import Settings
 from rag.embed import Embedder
 from tests.conftest import CORPUS, SEED
-from tests.helpers import live_server
+from tests.helpers import ingested, live_server
 
 pytestmark = pytest.mark.slow
 
@@ -35,8 +33,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> It
         eval_dir=data / "eval",
         _env_file=None,
     )
-    components = build_components(config, embedder=embedder)
-    IngestPipeline(config, components.store, embedder, components.bm25).run([CORPUS, SEED])
+    components = ingested(config, embedder, [CORPUS, SEED])
     with live_server(create_app(config, components)) as url:
         yield url
 

@@ -19,11 +19,10 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli
 from api.main import create_app
-from ingest.pipeline import IngestPipeline
-from rag.components import build_components
 from rag.config import Settings
 from rag.embed import Embedder
 from tests.conftest import CORPUS
+from tests.helpers import ingested
 
 pytestmark = pytest.mark.slow
 
@@ -75,8 +74,7 @@ def settings_on(data_dir: Path) -> Settings:
 
 def seeded(data_dir: Path, embedder: Embedder) -> None:
     settings = settings_on(data_dir)
-    components = build_components(settings, embedder=embedder)
-    IngestPipeline(settings, components.store, embedder, components.bm25).run([CORPUS])
+    ingested(settings, embedder, [CORPUS])
 
 
 def test_api_disk_full_is_507_then_recovers(
@@ -84,8 +82,7 @@ def test_api_disk_full_is_507_then_recovers(
 ) -> None:
     with mounted(tmp_path / "small", "-t", "tmpfs", "-o", "size=4m", "tmpfs") as disk:
         settings = settings_on(disk / "data")
-        components = build_components(settings, embedder=embedder)
-        IngestPipeline(settings, components.store, embedder, components.bm25).run([CORPUS])
+        components = ingested(settings, embedder, [CORPUS])
         with TestClient(create_app(settings, components)) as client:
             before = client.get("/v1/documents").json()
             filler = fill(disk, leave=48 * 1024)

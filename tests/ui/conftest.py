@@ -18,12 +18,11 @@ import pytest
 from fastapi import FastAPI
 
 from api.main import create_app
-from ingest.pipeline import IngestPipeline
-from rag.components import Components, build_components
+from rag.components import Components
 from rag.config import Settings
 from rag.embed import Embedder
 from tests.conftest import CORPUS, SEED
-from tests.helpers import live_server
+from tests.helpers import ingested, live_server
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -66,8 +65,7 @@ def ui_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="package")
 def ui_components(ui_settings: Settings, embedder: Embedder) -> Components:
     """A fresh store with the fixture corpus and the seed briefing ingested."""
-    components = build_components(ui_settings, embedder=embedder)
-    IngestPipeline(ui_settings, components.store, embedder, components.bm25).run([CORPUS, SEED])
+    components = ingested(ui_settings, embedder, [CORPUS, SEED])
     return components
 
 
