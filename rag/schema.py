@@ -45,6 +45,7 @@ class RetrievedChunk(BaseModel):
     score: float = 0.0
     dense_score: float | None = None
     bm25_score: float | None = None
+    rerank_score: float | None = None  # cross-encoder logit (rag.rerank), when reranked
 
 
 class Evidence(BaseModel):
