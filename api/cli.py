@@ -155,7 +155,16 @@ def serve(
     """Run the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_level="info")
+    from api.security import SERVER_OPTIONS
+
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        **SERVER_OPTIONS,
+    )
 
 
 @app.command("eval")
@@ -173,10 +182,25 @@ def evaluate(
     min_abstention: Annotated[float | None, typer.Option()] = None,
     min_citation_precision: Annotated[float | None, typer.Option()] = None,
     max_false_abstention: Annotated[float | None, typer.Option()] = None,
+    min_squad_f1: Annotated[float | None, typer.Option()] = None,
+    min_noans: Annotated[float | None, typer.Option()] = None,
+    split_file: Annotated[
+        Path | None, typer.Option(help="A committed split (eval/splits/*.json).")
+    ] = None,
+    split: Annotated[str, typer.Option(help="dev or test (with --split-file).")] = "test",
 ) -> None:
     """Score the service against gold Q&A; writes report.json, report.md and charts."""
     from eval.harness import run_eval
     from eval.run import build_runner_factories
+    from eval.splits import load_split
+
+    only = None
+    if split_file is not None:
+        try:
+            only = load_split(split_file, split)  # type: ignore[arg-type]
+        except (OSError, ValueError, KeyError) as exc:
+            err.print(f"[red]error:[/red] bad split {split!r} in {split_file}: {exc}")
+            raise typer.Exit(2) from exc
 
     thresholds = {
         name: value
@@ -186,6 +210,8 @@ def evaluate(
             "abstention_accuracy": min_abstention,
             "citation_precision": min_citation_precision,
             "false_abstention_rate": max_false_abstention,
+            "squad_f1": min_squad_f1,
+            "noans_accuracy": min_noans,
         }.items()
         if value is not None
     }
@@ -195,7 +221,19 @@ def evaluate(
     except (ValueError, FileNotFoundError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    code = run_eval(gold, factories, out, thresholds, console=err)
+    try:
+        code = run_eval(
+            gold,
+            factories,
+            out,
+            thresholds,
+            console=err,
+            only=only,
+            split_name=split if only is not None else None,
+        )
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
     console.print(f"report: {out / 'report.md'}")
     raise typer.Exit(code)
 

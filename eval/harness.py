@@ -61,10 +61,12 @@ class GoldItem(BaseModel):
         return self
 
 
-def load_gold(path: str | Path) -> list[GoldItem]:
+def load_gold(path: str | Path, only: set[str] | None = None) -> list[GoldItem]:
     """Parse a gold JSONL file; blank lines are skipped, any bad line raises ``ValueError``.
 
-    The message names ``path:line`` so a hand-edited gold file is quick to fix.
+    The message names ``path:line`` so a hand-edited gold file is quick to fix. ``only``
+    keeps the items of one split (ids from ``eval.splits.load_split``); every line is still
+    validated.
     """
     path = Path(path)
     items: list[GoldItem] = []
@@ -95,6 +97,11 @@ def load_gold(path: str | Path) -> list[GoldItem]:
                 )
             seen[item.id] = lineno
             items.append(item)
+    if only is not None:
+        unknown = only - set(seen)
+        if unknown:
+            raise ValueError(f"{path}: split names ids not in the gold file: {sorted(unknown)[:3]}")
+        items = [item for item in items if item.id in only]
     if not items:
         raise ValueError(f"{path}: no gold items")
     return items
@@ -129,6 +136,9 @@ def score_question(
         correct = abstained
         f1, em = None, None
 
+    short = "" if abstained or result is None else (result.short_answer or answer)
+    squad_em, squad_f1 = metrics.squad_scores(short, item.answers if item.answerable else [])
+
     has_sources = item.answerable and bool(item.sources)
     r_at_k = (
         metrics.recall_at_k(ret_ids, ret_titles, item.sources, RETRIEVAL_K) if has_sources else None
@@ -156,6 +166,9 @@ def score_question(
         citation_precision=c_prec,
         citation_recall=c_rec,
         supported=supported,
+        squad_em=squad_em,
+        squad_f1=squad_f1,
+        confidence=result.confidence if result else None,
     )
     distinct_retrieved = list(dict.fromkeys(ret_ids))
     row: dict[str, Any] = {
@@ -168,6 +181,10 @@ def score_question(
         "gold": item.answers,
         "gold_sources": item.sources,
         "answer": answer,
+        "short_answer": result.short_answer if result else None,
+        "confidence": result.confidence if result else None,
+        "squad_em": squad_em,
+        "squad_f1": squad_f1,
         "standalone_question": result.standalone_question if result else None,
         "service_answerer": result.answerer if result else None,
         "abstained": abstained,
@@ -267,6 +284,8 @@ def run_eval(
     thresholds: Mapping[str, float] | None = None,
     *,
     console: Console | None = None,
+    only: set[str] | None = None,
+    split_name: str | None = None,
 ) -> int:
     """Evaluate each answerer on the gold set, write reports to ``out_dir``, return an exit code.
 
@@ -288,7 +307,7 @@ def run_eval(
         _parse_threshold(name)  # fail fast on typos
     if not runner_factories:
         raise ValueError("runner_factories is empty")
-    gold = load_gold(gold_path)
+    gold = load_gold(gold_path, only)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -315,7 +334,7 @@ def run_eval(
     failures, skipped = check_thresholds(summaries, thresholds)
     write_reports(
         out,
-        gold_path=str(gold_path),
+        gold_path=f"{gold_path} ({split_name} split)" if split_name else str(gold_path),
         summaries=summaries,
         per_question=per_question,
         thresholds=thresholds,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+import string
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,11 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "latency_p95_s",
     "token_f1",
     "exact_match",
+    "squad_em",
+    "squad_f1",
+    "hasans_f1",
+    "noans_accuracy",
+    "mean_confidence",
 )
 """Every summary has exactly these keys; a value is ``None`` when no question qualifies."""
 
@@ -93,6 +99,29 @@ def token_f1(prediction: str, gold_answers: Sequence[str]) -> float:
         return 0.0
     pred = normalize(prediction).split()
     return max(_f1(pred, normalize(g).split()) for g in gold_answers)
+
+
+# --- SQuAD 2.0 scoring of the short answer ---------------------------------------------------
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
+_PUNCT = frozenset(string.punctuation)
+
+
+def squad_normalize(text: str) -> str:
+    """The official SQuAD 2.0 normalisation: lower case, drop punctuation and articles,
+    collapse white space (evaluate-v2.0.py's ``normalize_answer``)."""
+    text = "".join(ch for ch in text.lower() if ch not in _PUNCT)
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def squad_scores(prediction: str, gold_answers: Sequence[str]) -> tuple[float, float]:
+    """(EM, F1) as SQuAD 2.0 scores them: max over gold answers; an unanswerable question
+    (no gold answers) scores 1 only for the empty prediction, i.e. an abstention."""
+    golds = [g for g in gold_answers if squad_normalize(g)] or [""]
+    pred = squad_normalize(prediction)
+    em = max(float(pred == squad_normalize(g)) for g in golds)
+    f1 = max(_f1(pred.split(), squad_normalize(g).split()) for g in golds)
+    return em, f1
 
 
 # --- retrieval and citations -----------------------------------------------------------------
@@ -241,6 +270,9 @@ class Outcome:
     citation_precision: float | None = None
     citation_recall: float | None = None
     supported: list[bool] = field(default_factory=list)
+    squad_em: float = 0.0
+    squad_f1: float = 0.0
+    confidence: float | None = None
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -265,6 +297,10 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, float | int | None]:
     * ``support_rate``: all answer sentences of non-abstained answers (share supported),
       including answers to unanswerable questions, where unsupported text is most likely.
     * ``latency_*``: every question, including failed calls.
+    * ``squad_em`` / ``squad_f1``: every question, SQuAD 2.0 style on the short answer (an
+      abstention predicts ""); ``hasans_f1`` over answerable questions, ``noans_accuracy``
+      over unanswerable ones (share predicting "").
+    * ``mean_confidence``: answered questions.
     """
     answerable = [o for o in outcomes if o.answerable]
     unanswerable = [o for o in outcomes if not o.answerable]
@@ -292,6 +328,11 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, float | int | None]:
         "latency_p95_s": percentile(latencies, 95) if latencies else None,
         "token_f1": _mean([f1_of(o) for o in answerable]) if answerable else None,
         "exact_match": _mean([em_of(o) for o in answerable]) if answerable else None,
+        "squad_em": _mean([o.squad_em for o in outcomes]),
+        "squad_f1": _mean([o.squad_f1 for o in outcomes]),
+        "hasans_f1": _mean([o.squad_f1 for o in answerable]),
+        "noans_accuracy": _mean([o.squad_em for o in unanswerable]),
+        "mean_confidence": _mean([o.confidence for o in outcomes if not o.abstained]),
     }
     assert tuple(summary) == SUMMARY_KEYS
     return summary

@@ -7,6 +7,7 @@ The data path: ingest -> store -> retrieve (``RetrievedChunk``) -> select eviden
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
@@ -27,6 +28,17 @@ class DocumentMeta(BaseModel):
     url: str | None = None
     content_hash: str = ""
     n_chunks: int = 0
+    page_kind: str | None = Field(default=None, description='"page" (PDF) or "slide" (PPTX)')
+    page_starts: list[int] | None = Field(
+        default=None, description="offset in the text where page (slide) 1, 2, ... begins"
+    )
+    attached_to: str | None = Field(default=None, description="the e-mail it came attached to")
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding ``offset``; None for documents without pages."""
+        if not self.page_starts:
+            return None
+        return max(1, bisect_right(self.page_starts, offset))
 
 
 class RetrievedChunk(BaseModel):
@@ -45,6 +57,7 @@ class RetrievedChunk(BaseModel):
     score: float = 0.0
     dense_score: float | None = None
     bm25_score: float | None = None
+    page: int | None = None  # the page (or slide) the chunk starts on, for paged documents
     rerank_score: float | None = None  # cross-encoder logit (rag.rerank), when reranked
 
 
@@ -69,6 +82,12 @@ class Draft(BaseModel):
     answerer: str
     fell_back: bool = False
     note: str | None = None
+    short_answer: str | None = Field(
+        default=None, description="the answerer's proposed answer span; used only if cited"
+    )
+    confidence: float | None = Field(
+        default=None, description="the answerer's own confidence in [0, 1], when it has one"
+    )
 
 
 class Citation(BaseModel):
@@ -84,6 +103,7 @@ class Citation(BaseModel):
     start_char: int
     end_char: int
     quote: str
+    page: int | None = Field(default=None, description="page (or slide) the quote starts on")
 
 
 class SentenceSupport(BaseModel):
@@ -95,13 +115,21 @@ class SentenceSupport(BaseModel):
     supported: bool
 
 
+# Each value becomes one SQL variable in Chroma's metadata query; 33,000 of them broke it
+# ("too many SQL variables"). Bounded here, so a request over it is a 422 naming the limit.
+MAX_FILTER_VALUES = 1000
+
+
 class Filters(BaseModel):
     """Optional retrieval filters; dates are ISO ``YYYY-MM-DD``."""
 
-    sources: list[InputText] | None = None
-    doc_ids: list[InputText] | None = None
+    sources: list[InputText] | None = Field(default=None, max_length=MAX_FILTER_VALUES)
+    doc_ids: list[InputText] | None = Field(default=None, max_length=MAX_FILTER_VALUES)
     date_from: InputText | None = None
     date_to: InputText | None = None
+    include_undated: bool = Field(
+        default=False, description="with a date range, also search documents without a date"
+    )
 
 
 class ChatTurn(BaseModel):
@@ -116,7 +144,20 @@ class AnswerResult(BaseModel):
     standalone_question: str
     answer: str
     citations: list[Citation] = []
-    grounded: bool = False
+    short_answer: str | None = Field(
+        default=None,
+        description="the exact span that answers, copied from a cited quote; null when the "
+        "question wants an explanation or no span is certain enough to lead with",
+    )
+    confidence: float = Field(
+        default=0.0,
+        description="calibrated probability that the answer answers the question (rag.decide)",
+    )
+    grounded: bool = Field(
+        default=False,
+        description="quotes verified: every answer sentence is backed by its verbatim quotes "
+        "(says nothing about whether it answers the question: see confidence)",
+    )
     abstained: bool = False
     answerer: str
     support: list[SentenceSupport] = []
