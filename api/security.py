@@ -12,12 +12,20 @@ only ever see ``key_id``: a short hash, enough to tell clients apart.
 
 The rate limit is a token bucket per key id (per client IP when auth is off), in memory: each
 API replica limits on its own, which is enough to stop one client from starving the others.
+Wrong keys have a bucket of their own per client IP; once it is empty, every authenticated
+request from that IP is 429 (a right key too) until it refills, so keys can't be guessed.
+
+The client IP is the TCP peer. ``X-Forwarded-For`` is believed only when the peer is one of
+``trusted_proxies`` (none by default), so a header anyone can send never picks a bucket or the
+logged client; ``briefqa serve`` turns uvicorn's own proxy-header handling off for the same
+reason (``SERVER_OPTIONS``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import math
 import threading
 import time
@@ -37,6 +45,9 @@ UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 WRITE_PREFIX = "/v1/documents"
 REALM = 'Bearer realm="briefing-qa"'
+# uvicorn trusts X-Forwarded-For from 127.0.0.1 by default; this app decides that itself.
+SERVER_OPTIONS: dict[str, Any] = {"proxy_headers": False}
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def key_id(key: str) -> str:
@@ -103,6 +114,14 @@ class TokenBucket:
         self._buckets: dict[str, tuple[float, float]] = {}  # identity -> (tokens, last time)
         self._lock = threading.Lock()
 
+    def wait(self, identity: str) -> float:
+        """Seconds until ``identity`` has a token (0.0: it has one now), without spending."""
+        now = self.clock()
+        with self._lock:
+            tokens, last = self._buckets.get(identity, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - last) * self.rate)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     def take(self, identity: str) -> float:
         """Spend one token: 0.0 when allowed, else the seconds until one is available."""
         now = self.clock()
@@ -125,6 +144,39 @@ class TokenBucket:
                 del self._buckets[ident]
 
 
+def trusted_networks(entries: list[str]) -> list[IPNetwork]:
+    """``["10.0.0.0/8", "127.0.0.1"]`` -> networks; a bad entry is a configuration error."""
+    try:
+        return [ipaddress.ip_network(e.strip(), strict=False) for e in entries if e.strip()]
+    except ValueError as exc:
+        raise ValueError(f"BRIEFQA_TRUSTED_PROXIES: {exc}") from exc
+
+
+def _in(host: str, networks: list[IPNetwork]) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(address in net for net in networks)
+
+
+def client_host(peer: str | None, forwarded_for: list[str], trusted: list[IPNetwork]) -> str | None:
+    """The client's address: the peer, unless the peer is a trusted proxy; then the right-most
+    ``X-Forwarded-For`` hop that is not itself a trusted proxy (hops left of it are the
+    client's own claims)."""
+    if peer is None or not _in(peer, trusted):
+        return peer
+    hops = [h.strip() for value in forwarded_for for h in value.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _in(hop, trusted):
+            return hop
+    return hops[0] if hops else peer
+
+
+def _forwarded_for(scope: Scope) -> list[str]:
+    return [v.decode("latin-1") for n, v in scope.get("headers", ()) if n == b"x-forwarded-for"]
+
+
 def _bearer(scope: Scope) -> str | None:
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
@@ -138,31 +190,43 @@ class SecurityMiddleware:
     """401/403 for missing, unknown or under-privileged keys; 429 over the rate limit.
 
     Runs before the body is read, so a refused client never costs an upload or an embedding.
-    Sets ``scope["state"]["key_id"]`` for the access log.
+    Sets ``scope["client"]`` to the resolved client address and ``scope["state"]["key_id"]``,
+    both for the access log.
     """
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.keys = KeyRing(settings.api_keys, settings.admin_keys)
+        self.trusted = trusted_networks(settings.trusted_proxies)
         per_minute = settings.rate_limit_per_minute
         self.limiter = (
             TokenBucket(per_minute, settings.rate_limit_burst) if per_minute > 0 else None
         )
+        failures = settings.auth_failures_per_minute
+        self.failures = TokenBucket(failures) if failures > 0 else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path, method = scope.get("path", ""), scope.get("method", "GET")
+        peer = scope.get("client")
+        host = client_host(peer[0] if peer else None, _forwarded_for(scope), self.trusted)
+        if peer and host != peer[0]:
+            scope["client"] = (host, 0)
+        ip = f"ip-{host}" if host else "ip-unknown"
         identity = Identity(None, True)
         if self.keys.enabled and not is_public(path):
-            token = _bearer(scope)
-            if token is None:
-                await _refuse(scope, receive, send, 401, _missing_key())
+            if self.failures is not None and (wait := self.failures.wait(ip)) > 0:
+                await _refuse(scope, receive, send, 429, _too_many_failures(wait))
                 return
-            found = self.keys.lookup(token)
+            token = _bearer(scope)
+            found = self.keys.lookup(token) if token is not None else None
             if found is None:
-                await _refuse(scope, receive, send, 401, _unknown_key())
+                if self.failures is not None and token is not None:  # a guess, not a bare call
+                    self.failures.take(ip)
+                refusal = _missing_key() if token is None else _unknown_key()
+                await _refuse(scope, receive, send, 401, refusal)
                 return
             identity = found
             scope.setdefault("state", {})["key_id"] = identity.key_id
@@ -171,7 +235,7 @@ class SecurityMiddleware:
                 await _refuse(scope, receive, send, 403, (detail, {}))
                 return
         if self.limiter is not None and path not in UNLIMITED_PATHS and not is_public(path):
-            who = identity.key_id or _client_ip(scope)
+            who = identity.key_id or ip
             wait = self.limiter.take(who)
             if wait > 0:
                 retry = max(1, math.ceil(wait))
@@ -207,9 +271,12 @@ def _unknown_key() -> tuple[str, dict[str, str]]:
     )
 
 
-def _client_ip(scope: Scope) -> str:
-    client = scope.get("client")
-    return f"ip-{client[0]}" if client else "ip-unknown"
+def _too_many_failures(wait: float) -> tuple[str, dict[str, str]]:
+    retry = max(1, math.ceil(wait))
+    return (
+        f"too many failed authentications from this address; retry in {retry} s",
+        {"Retry-After": str(retry)},
+    )
 
 
 def install_security(app: FastAPI, settings: Settings) -> None:

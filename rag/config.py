@@ -108,8 +108,14 @@ class Settings(BaseSettings):
     rate_limit_burst: int | None = Field(
         default=None, description="bucket size; unset = one minute's worth of requests"
     )
+    # Failed authentications per client IP per minute (a bucket of its own); beyond it every
+    # authenticated request from that IP is 429 until it refills, right key or not. 0 disables.
+    auth_failures_per_minute: int = 10
+    # IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client; default none:
+    # a header anyone can send never picks the rate-limit bucket or the logged client.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("api_keys", "admin_keys", mode="before")
+    @field_validator("api_keys", "admin_keys", "trusted_proxies", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         """``"a, b,,c"`` -> ``["a", "b", "c"]``; lists are only stripped of blanks."""

@@ -70,10 +70,11 @@ def start_chroma(path: str, port: int) -> subprocess.Popen:
 
 
 @contextmanager
-def live_server(app: FastAPI) -> Iterator[str]:
+def live_server(app: FastAPI, **options: object) -> Iterator[str]:
     """uvicorn in a thread on a loopback socket bound here (port 0, so no race); yields the URL.
 
-    The lifespan runs, as in production; the server is stopped and joined on exit.
+    The lifespan runs, as in production; the server is stopped and joined on exit. ``options``
+    go to ``uvicorn.Config`` (e.g. ``api.security.SERVER_OPTIONS``, as ``briefqa serve``).
     """
     import uvicorn
 
@@ -81,7 +82,8 @@ def live_server(app: FastAPI) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", **options)  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

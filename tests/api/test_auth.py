@@ -190,3 +190,23 @@ def test_openapi_declares_bearer_auth(auth_client: TestClient) -> None:
     assert schema["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert schema["security"] == [{"bearerAuth": []}]
     assert schema["paths"]["/healthz"]["get"]["security"] == []
+
+
+def test_wrong_keys_are_rate_limited_per_address(qa_components: Components) -> None:
+    """300 wrong keys used to give 300 x 401; now the address is stopped after the failure
+    budget, and even the right key waits, so guessing can't go on."""
+    with keyed_app(qa_components, api_keys=[READER], auth_failures_per_minute=5) as client:
+        codes = [
+            client.get("/v1/models", headers=bearer(f"guess-{i}")).status_code for i in range(8)
+        ]
+        assert codes == [401] * 5 + [429] * 3
+        refused = client.get("/v1/models", headers=bearer(READER))
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        assert "failed authentications" in refused.json()["detail"]
+        assert client.get("/healthz").status_code == 200  # probes stay open
+
+
+def test_missing_keys_are_not_counted_as_guesses(qa_components: Components) -> None:
+    with keyed_app(qa_components, api_keys=[READER], auth_failures_per_minute=2) as client:
+        assert {client.get("/v1/models").status_code for _ in range(5)} == {401}
+        assert client.get("/v1/models", headers=bearer(READER)).status_code == 200
