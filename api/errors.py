@@ -1,9 +1,10 @@
 """Every error leaves the API as JSON ``{"detail": "<one readable sentence>"}``.
 
 Storage trouble says what to fix: a full data directory is 507, a read-only one 503, each with
-a message and one log line (no traceback). Also the request-body limit: a pure ASGI middleware,
-so an oversized upload is refused from its ``Content-Length`` before any route work, and a body
-without one is cut off while it is read.
+a message and one log line (no traceback). A response never carries the store's own error text
+(SQL, file paths, stack details): that goes to the log; the client gets the kind of failure.
+Also the request-body limit: a pure ASGI middleware, so an oversized upload is refused from its
+``Content-Length`` before any route work, and a body without one is cut off while it is read.
 """
 
 from __future__ import annotations
@@ -88,12 +89,12 @@ def storage_problem(exc: BaseException | str) -> tuple[int, str] | None:
         if code in _FULL_ERRNOS or any(t in text for t in _FULL_TEXT):
             return 507, (
                 "Insufficient storage: the data directory is full, so the change was not "
-                f"stored; free some disk space and retry. ({item})"
+                "stored; free some disk space and retry."
             )
         if code in _READ_ONLY_ERRNOS or any(t in text for t in _READ_ONLY_TEXT):
             return 503, (
                 "The data directory is read-only, so the store cannot be written; make it "
-                f"writable (or point BRIEFQA_DATA_DIR elsewhere) and retry. ({item})"
+                "writable (or point BRIEFQA_DATA_DIR elsewhere) and retry."
             )
     return None
 
@@ -122,15 +123,44 @@ def _storage_response(request: Request, problem: tuple[int, str]) -> JSONRespons
     return JSONResponse(status_code=status, content={"detail": detail})
 
 
+_UNAVAILABLE = "Chroma store unavailable"
+# The kinds of store failure a client may be told about, by the text that shows them.
+_PUBLIC_REASONS = (
+    ("timed out", "timed out"),
+    ("timeout", "timed out"),
+    ("connection refused", "connection refused"),
+    ("could not connect", "cannot connect"),
+    ("connect", "cannot connect"),
+)
+
+
+def public_reason(exc: BaseException) -> str | None:
+    """A fixed phrase naming the kind of store failure, or ``None``: never the store's text."""
+    text = " ".join(str(e).lower() for e in _chain(exc))
+    return next((reason for needle, reason in _PUBLIC_REASONS if needle in text), None)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(seen) < 8:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
 async def store_unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
     problem = storage_problem(exc) or low_disk(request)
     if problem is not None:
+        log.error("store error during %s %s: %s", request.method, request.url.path, exc)
         return _storage_response(request, problem)
     log.error("store unavailable during %s %s: %s", request.method, request.url.path, exc)
+    reason = public_reason(exc)
+    detail = "The document store is unavailable; try again shortly" + (
+        f" ({reason})." if reason else "."
+    )
     return JSONResponse(
-        status_code=503,
-        content={"detail": f"The document store is unavailable; try again shortly. ({exc})"},
-        headers={"Retry-After": RETRY_AFTER_S},
+        status_code=503, content={"detail": detail}, headers={"Retry-After": RETRY_AFTER_S}
     )
 
 
@@ -138,6 +168,7 @@ async def os_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """A full or read-only disk gets its own status and message; anything else is a 500."""
     problem = storage_problem(exc)
     if problem is not None:
+        log.error("storage error during %s %s: %s", request.method, request.url.path, exc)
         return _storage_response(request, problem)
     return await unexpected_error_handler(request, exc)
 
@@ -145,6 +176,11 @@ async def os_error_handler(request: Request, exc: Exception) -> JSONResponse:
 async def not_ready_handler(request: Request, exc: Exception) -> JSONResponse:
     problem = storage_problem(str(exc))
     detail = f"service not ready: {problem[1]}" if problem else str(exc)
+    if problem is None and _UNAVAILABLE in detail:  # the rest would be Chroma's own text
+        reason = public_reason(exc)
+        detail = "service not ready: the document store is unavailable" + (
+            f" ({reason})" if reason else ""
+        )
     return JSONResponse(
         status_code=503, content={"detail": detail}, headers={"Retry-After": RETRY_AFTER_S}
     )

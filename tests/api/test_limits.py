@@ -4,19 +4,23 @@ answer timeout (a slow answerer falls back to extractive, flagged)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from api.security import TokenBucket
+from api.security import SERVER_OPTIONS, TokenBucket, client_host, trusted_networks
 from rag.components import Components
-from rag.schema import Draft, Evidence
+from rag.schema import MAX_FILTER_VALUES, Draft, Evidence
 from rag.service import QAService
+from rag.store.chroma import StoreUnavailable
 from tests.api.conftest import SEED_QUESTION
+from tests.helpers import live_server
 
 
 def limited_client(components: Components, **limits: object) -> TestClient:
@@ -105,6 +109,76 @@ def test_rate_limit_is_per_key(qa_components: Components) -> None:
         assert client.get("/v1/models", headers=two).status_code == 200
 
 
+def test_client_host_believes_forwarded_for_only_from_trusted_proxies() -> None:
+    proxies = trusted_networks(["10.0.0.0/8", "127.0.0.1"])
+    assert client_host("203.0.113.9", ["1.2.3.4"], proxies) == "203.0.113.9"  # not a proxy
+    assert client_host("127.0.0.1", ["1.2.3.4"], []) == "127.0.0.1"  # none trusted by default
+    assert client_host("10.1.1.1", ["198.51.100.7"], proxies) == "198.51.100.7"
+    # Hops left of the right-most untrusted one are the client's own claims.
+    assert client_host("10.1.1.1", ["6.6.6.6, 198.51.100.7, 10.2.2.2"], proxies) == "198.51.100.7"
+    assert client_host("10.1.1.1", [], proxies) == "10.1.1.1"
+    with pytest.raises(ValueError, match="TRUSTED_PROXIES"):
+        trusted_networks(["not-an-ip"])
+
+
+def spoofed(client: TestClient, n: int) -> list[int]:
+    return [
+        client.get("/v1/models", headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
+        for i in range(n)
+    ]
+
+
+def test_forwarded_for_does_not_pick_the_bucket(qa_components: Components) -> None:
+    settings = qa_components.settings.model_copy(
+        update={"rate_limit_per_minute": 60, "rate_limit_burst": 3}
+    )
+    app = create_app(settings, dataclasses.replace(qa_components, settings=settings))
+    with TestClient(app, client=("127.0.0.1", 5000)) as client:
+        assert spoofed(client, 5) == [200, 200, 200, 429, 429]
+
+
+def test_forwarded_for_from_a_trusted_proxy_picks_the_bucket(qa_components: Components) -> None:
+    settings = qa_components.settings.model_copy(
+        update={
+            "rate_limit_per_minute": 60,
+            "rate_limit_burst": 3,
+            "trusted_proxies": ["127.0.0.1"],
+        }
+    )
+    app = create_app(settings, dataclasses.replace(qa_components, settings=settings))
+    with TestClient(app, client=("127.0.0.1", 5000)) as client:
+        assert set(spoofed(client, 5)) == {200}  # five clients behind the proxy, one request each
+
+
+def test_live_server_ignores_spoofed_forwarded_for(
+    qa_components: Components, access_lines: list[str]
+) -> None:
+    """The issue's reproduction: 40 requests, each with another X-Forwarded-For, against a
+    30/minute limit on a server configured as ``briefqa serve`` configures uvicorn."""
+    settings = qa_components.settings.model_copy(update={"rate_limit_per_minute": 30})
+    app = create_app(settings, dataclasses.replace(qa_components, settings=settings))
+    with live_server(app, **SERVER_OPTIONS) as url, httpx.Client(base_url=url) as http:
+        codes = [
+            http.get("/v1/models", headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
+            for i in range(40)
+        ]
+    assert codes.count(200) == 30 and codes.count(429) == 10
+    clients = {json.loads(line)["client"] for line in access_lines}
+    assert clients == {"127.0.0.1"}  # the access log isn't spoofable either
+
+
+def test_serve_turns_uvicorn_proxy_headers_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from api.cli import app as cli
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: seen.update(kw))
+    assert CliRunner().invoke(cli, ["serve", "--port", "9"]).exit_code == 0
+    assert seen["proxy_headers"] is False
+
+
 def test_rate_limit_zero_disables_it(qa_components: Components) -> None:
     with limited_client(qa_components, rate_limit_per_minute=0) as client:
         assert {client.get("/v1/models").status_code for _ in range(200)} == {200}
@@ -171,3 +245,57 @@ def test_api_answer_timeout_is_a_flagged_200(qa_components: Components) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["answerer"] == "extractive (fallback)" and "timed out" in body["note"]
+
+
+# --- list filters and store errors ----------------------------------------------------------
+def test_huge_list_filters_are_422_with_the_limit(client: TestClient) -> None:
+    """33,000 doc ids used to reach Chroma and come back as 503 "too many SQL variables"."""
+    many = [f"doc-{i}" for i in range(33_000)]
+    for field in ("doc_ids", "sources"):
+        body = {"question": SEED_QUESTION, "filters": {field: many}}
+        response = client.post("/v1/ask", json=body)
+        assert response.status_code == 422, response.text[:200]
+        detail = response.json()["detail"]
+        assert f"filters.{field}" in detail and str(MAX_FILTER_VALUES) in detail
+        assert "SQL" not in response.text
+    chat = {"messages": [{"role": "user", "content": SEED_QUESTION}], "filters": {"doc_ids": many}}
+    assert client.post("/v1/chat/completions", json=chat).status_code == 422
+
+
+def test_filters_at_the_limit_are_answered(client: TestClient) -> None:
+    ids = ["000_ca9448a2e7e84a10.txt"] + [f"doc-{i}" for i in range(MAX_FILTER_VALUES - 1)]
+    body = {"question": SEED_QUESTION, "filters": {"doc_ids": ids, "sources": ["x"] * 1000}}
+    response = client.post("/v1/ask", json=body)
+    assert response.status_code == 200
+
+
+def test_store_errors_never_echo_store_internals(
+    qa_components: Components, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    internal = "(sqlite3.OperationalError) too many SQL variables [SQL: SELECT id FROM embeddings]"
+
+    def failing(*args: object, **kwargs: object) -> None:
+        raise StoreUnavailable(f"Chroma store unavailable: {internal}")
+
+    with limited_client(qa_components) as client:
+        monkeypatch.setattr(qa_components.store, "query", failing)
+        monkeypatch.setattr(qa_components.store, "list_documents", failing)
+        for response in (
+            client.post("/v1/ask", json={"question": SEED_QUESTION}),
+            client.get("/v1/documents"),
+        ):
+            assert response.status_code == 503
+            assert "SQL" not in response.text and "sqlite" not in response.text
+            assert response.json()["detail"].startswith("The document store is unavailable")
+
+
+def test_store_timeouts_still_say_timed_out(
+    qa_components: Components, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def slow(*args: object, **kwargs: object) -> None:
+        raise StoreUnavailable("Chroma store unavailable: timed out at /var/lib/x.sqlite3")
+
+    with limited_client(qa_components) as client:
+        monkeypatch.setattr(qa_components.store, "list_documents", slow)
+        detail = client.get("/v1/documents").json()["detail"]
+    assert "(timed out)" in detail and "sqlite3" not in detail
