@@ -155,18 +155,23 @@ class _OnnxBgeBackend(_OnnxInt8Backend):
         self._counter.no_padding()
         self._tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=self.max_tokens)
-        self._tokenizer.enable_padding()
+        self._tokenizer.no_padding()
         self.model = inference_session(root / "model.onnx", settings.torch_threads)
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """One text per model run: this export quantizes activations per batch, so a batched
+        text's vector would depend on its neighbours (cosine ~0.996 to its own); one at a
+        time was also faster here (13 vs 18-28 ms per RGB passage at batch 8-32, 1 thread)."""
+        out = [self._encode_one(e.ids) for e in self._tokenizer.encode_batch(texts)]
+        return _unit(np.stack(out)) if out else np.zeros((0, DIM), dtype=np.float32)
+
+    def _encode_one(self, token_ids: list[int]) -> np.ndarray:
+        ids = np.array([token_ids], dtype=np.int64)
         (hidden,) = self.model.run(
             ["last_hidden_state"],
-            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+            {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": 0 * ids},
         )
-        return _unit(hidden[:, 0])
+        return hidden[0, 0]  # the [CLS] vector
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

@@ -144,6 +144,8 @@ def test_bge_gives_unit_384d_vectors(bge: Embedder) -> None:
     assert bge.embed_texts([]).shape == (0, 384)
     assert bge.max_tokens == 512 and bge.count_tokens("") == 2
     assert bge.count_tokens(LONG) > 512  # counting never truncates
+    cut, longer = bge.embed_texts([LONG, LONG + " Velmora's bridge fell in a gale."])
+    assert float(cut @ longer) > 0.9999  # the model sees 512 word pieces at most
 
 
 def test_bge_related_pair_is_closer(bge: Embedder) -> None:

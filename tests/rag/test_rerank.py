@@ -56,7 +56,7 @@ def test_batch_size_does_not_change_the_ranking(encoder: CrossEncoder) -> None:
 
 
 def test_truncation_cuts_the_passage_never_the_question(encoder: CrossEncoder) -> None:
-    question = "Who opened the bridge " + "over the flooded meadows of Velmora " * 20 + "?"
+    question = "Who opened the bridge " + "over the flooded meadows of Velmora " * 14 + "?"
     n_question = len(encoder._counter.encode(question, add_special_tokens=False).ids)
     assert 100 < n_question <= encoder.max_length // 2  # longest-first would cut it
     (pair,) = encoder.encode(question, [FILLER * 40])
