@@ -148,6 +148,21 @@ def test_bge_gives_unit_384d_vectors(bge: Embedder) -> None:
     assert float(cut @ longer) > 0.9999  # the model sees 512 word pieces at most
 
 
+def test_bge_pools_the_cls_vector(bge: Embedder) -> None:
+    """bge-small is trained with [CLS] pooling (mean pooling would be another, worse vector)."""
+    from tokenizers import Tokenizer
+
+    root = model_dir(BGE_SMALL_EN)
+    ids = np.array([Tokenizer.from_file(str(root / "tokenizer.json")).encode(BRIDGE).ids])
+    session = models.inference_session(root / "model.onnx", 1)
+    inputs = {"input_ids": ids, "attention_mask": 1 + 0 * ids, "token_type_ids": 0 * ids}
+    (hidden,) = session.run(["last_hidden_state"], inputs)
+    cls, mean = hidden[0, 0], hidden[0].mean(axis=0)
+    vector = bge.embed_texts([BRIDGE])[0]
+    assert np.allclose(vector, cls / np.linalg.norm(cls), atol=1e-5)
+    assert float(vector @ (mean / np.linalg.norm(mean))) < 0.999
+
+
 def test_bge_related_pair_is_closer(bge: Embedder) -> None:
     bridge, bridge_too, salt = bge.embed_texts([BRIDGE, BRIDGE_TOO, SALT])
     assert float(bridge @ bridge_too) > float(bridge @ salt) + 0.1
