@@ -136,7 +136,9 @@ def ask(
         console.print(result.answer, markup=False, highlight=False)
     for c in result.citations:
         console.print(
-            f"  [{c.n}] {c.title or c.doc_id} ({c.doc_id}, chars {c.start_char}-{c.end_char})",
+            f"  [{c.n}] {c.title or c.doc_id} ({c.doc_id}"
+            + (f", p. {c.page}" if c.page is not None else "")
+            + f", chars {c.start_char}-{c.end_char})",
             markup=False,
             highlight=False,
         )

@@ -58,6 +58,20 @@ class UploadResult(BaseModel):
     seconds: float
 
 
+class FileResult(BaseModel):
+    """One file of a multi-file upload: stored as ``doc_ids``, or why not."""
+
+    name: str
+    status: int = Field(description="the HTTP status this file alone would have got")
+    doc_ids: list[str] = []
+    error: str | None = None
+
+
+class FilesResult(BaseModel):
+    results: list[FileResult]
+    stored: int = Field(description="documents stored, over all files")
+
+
 class DeleteResult(BaseModel):
     doc_id: str
     deleted: bool = True
@@ -120,7 +134,8 @@ class ChatChoice(BaseModel):
 
 
 class ChatCompletion(BaseModel):
-    """``chat.completion`` plus the grounding: ``citations``, ``grounded``, ``abstained``."""
+    """``chat.completion`` plus the grounding: ``citations``, ``grounded`` (quotes verified),
+    ``abstained``, ``short_answer`` and ``confidence`` (does it answer the question)."""
 
     id: str
     object: Literal["chat.completion"] = "chat.completion"
@@ -130,6 +145,9 @@ class ChatCompletion(BaseModel):
     citations: list[Citation]
     grounded: bool
     abstained: bool
+    short_answer: str | None = None
+    confidence: float = 0.0
+    note: str | None = None
 
 
 class ModelCard(BaseModel):

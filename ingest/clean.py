@@ -13,7 +13,10 @@ import re
 import unicodedata
 from dataclasses import replace
 
-from ingest.loaders import SourceDocument
+from ingest.dates import dateline_date, iso_date
+from ingest.loaders import PAGE_BREAK, SourceDocument
+
+_PAGE_MARK = PAGE_BREAK.strip("\n")
 
 BOILERPLATE = re.compile(
     r"""^(?:
@@ -38,7 +41,8 @@ CREDIT = re.compile(
 )
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _MARKUP_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<!--.*?(?:-->|$)|</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>", re.DOTALL)
+# A tag name may be followed by whitespace or "/" ("<img/src=x onerror=...>" is a real tag).
+_TAG = re.compile(r"<!--.*?(?:-->|$)|</?[A-Za-z][A-Za-z0-9-]*(?:[\s/][^<>]*)?>", re.DOTALL)
 
 
 def strip_markup(text: str) -> str:
@@ -47,8 +51,11 @@ def strip_markup(text: str) -> str:
 
 
 def clean_document(doc: SourceDocument) -> SourceDocument:
-    """Return the document with normalized whitespace, trailing chrome removed, source lifted."""
+    """Return the document with normalized whitespace, trailing chrome removed, source lifted,
+    a date (its own, else a dateline's) in ISO form, and page breaks turned into offsets."""
     text = strip_markup(unicodedata.normalize("NFC", doc.text))
+    if doc.page_kind is None:  # only paged loaders may place page breaks
+        text = text.replace(_PAGE_MARK, "")
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     source = doc.source
     # Chrome and credits sit at the end of an article: peel lines off the tail until content.
@@ -65,9 +72,27 @@ def clean_document(doc: SourceDocument) -> SourceDocument:
         break
     body = "\n".join(lines).strip()
     body = re.sub(r"\n{3,}", "\n\n", body)
+    page_starts = None
+    if doc.page_kind is not None:
+        body, page_starts = split_pages(body)
     title = _one_line(unicodedata.normalize("NFC", doc.title))
     source = (_one_line(source) or None) if source else source
-    return replace(doc, title=title, text=body, source=source)
+    date = iso_date(doc.date) or (None if doc.date else dateline_date(body))
+    return replace(
+        doc, title=title, text=body, source=source, date=date or doc.date, page_starts=page_starts
+    )
+
+
+def split_pages(body: str) -> tuple[str, list[int]]:
+    """Text without page marks, and the offset where each page (1, 2, ...) starts in it."""
+    pages = [piece.strip("\n") for piece in body.split(_PAGE_MARK)]
+    starts: list[int] = []
+    pos = 0
+    for i, page in enumerate(pages):
+        pos += 2 if i else 0  # the "\n\n" between pages
+        starts.append(pos)
+        pos += len(page)
+    return "\n\n".join(pages), starts
 
 
 def _one_line(text: str) -> str:

@@ -1,12 +1,19 @@
-"""Turn files into ``SourceDocument`` records: one loader per format, chosen by extension.
+"""Turn files into ``SourceDocument`` records: one reader per format, chosen from ``FORMATS``.
 
-Loaders never raise on bad content: they raise ``LoadError`` with a message naming the file,
+Every reader takes the file's bytes. ``FORMATS`` maps a suffix to its reader and the media
+types that name it, so it is the one place to add a format: the CLI (by suffix), the upload API
+(by Content-Type or file name) and e-mail attachments all look formats up there. Text formats
+decode through ``decode_text``; binary ones (PDF, DOCX, PPTX, e-mail) never do.
+
+Readers never raise on bad content: they raise ``LoadError`` with a message naming the file,
 so the pipeline can skip it with a warning and carry on.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -18,10 +25,20 @@ import yaml
 from rag.text import scrub_surrogates
 
 MAX_FILE_BYTES = 50_000_000
+DOC_ID_MAX = 512
+_BAD_ID_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class LoadError(Exception):
     """A file that cannot be read as a briefing; the message says why."""
+
+
+class Unsupported(LoadError):
+    """Not a format we read (unknown type, or binary bytes where text was expected)."""
+
+
+class TooLarge(LoadError):
+    """Bigger than we read: the file itself, its page count, or what its zip expands to."""
 
 
 @dataclass
@@ -36,19 +53,38 @@ class SourceDocument:
     url: str | None = None
     path: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # Paged formats (PDF pages, PPTX slides): the loader joins pages with ``PAGE_BREAK``;
+    # cleaning turns the breaks into ``page_starts``, the offset where each page begins.
+    page_kind: str | None = None
+    page_starts: list[int] | None = None
+    attached_to: str | None = None  # an e-mail attachment names the mail it came with
+
+
+PAGE_BREAK = "\n\ue000\n"  # a private-use character on its own line: survives cleaning
+
+
+def doc_id_problem(doc_id: str) -> str | None:
+    """Why ``doc_id`` can't be a document id (same rule as the upload API's), else None."""
+    if not doc_id.strip():
+        return "empty doc_id"
+    if len(doc_id) > DOC_ID_MAX:
+        return f"doc_id longer than {DOC_ID_MAX} characters"
+    if _BAD_ID_CHARS.search(doc_id):
+        return "doc_id holds control characters or line breaks"
+    return None
 
 
 def decode_text(data: bytes, name: str) -> str:
     """Decode UTF-8 (with or without BOM); refuse bytes that look binary."""
     if b"\x00" in data[:8192]:
-        raise LoadError(f"{name}: binary content (NUL bytes)")
+        raise Unsupported(f"{name}: binary content (NUL bytes)")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise LoadError(f"{name}: not valid UTF-8 at byte {exc.start}") from exc
     controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if controls > 0.01 * min(len(text), 8192):
-        raise LoadError(f"{name}: binary content (control characters)")
+        raise Unsupported(f"{name}: binary content (control characters)")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -171,8 +207,15 @@ def parse_jsonl(text: str, doc_id: str, name: str) -> Iterator[SourceDocument]:
             raise LoadError(f"{name}:{lineno}: JSON nested too deeply") from exc
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise LoadError(f"{name}:{lineno}: expected an object with a string 'text'")
+        given = record.get("doc_id")
+        if given is not None and not isinstance(given, str | int):
+            raise LoadError(f"{name}:{lineno}: doc_id must be a string")
+        own = given not in (None, "")  # without one, the id derives from the file's
+        record_id = scrub_surrogates(str(given) if own else f"{doc_id}#{lineno}")
+        if own and (problem := doc_id_problem(record_id)):
+            raise LoadError(f"{name}:{lineno}: {problem}")
         yield SourceDocument(
-            doc_id=scrub_surrogates(str(record.get("doc_id") or f"{doc_id}#{lineno}")),
+            doc_id=record_id,
             title=scrub_surrogates(str(record.get("title") or "")),
             text=scrub_surrogates(record["text"]),
             date=_opt_str(record.get("date")),
@@ -186,27 +229,72 @@ def _opt_str(value: object) -> str | None:
     return None if value is None or value == "" else scrub_surrogates(str(value))
 
 
-Parser = Callable[[str, str, str], Iterator[SourceDocument]]
-PARSERS: dict[str, Parser] = {
-    ".txt": parse_txt,
-    ".md": parse_md,
-    ".markdown": parse_md,
-    ".html": parse_html,
-    ".htm": parse_html,
-    ".jsonl": parse_jsonl,
+Reader = Callable[[bytes, str, str], Iterator[SourceDocument]]  # (data, doc_id, name)
+
+
+def _text(parse: Callable[[str, str, str], Iterator[SourceDocument]]) -> Reader:
+    """A text format's reader: decode (refusing binary), then parse."""
+
+    def read(data: bytes, doc_id: str, name: str) -> Iterator[SourceDocument]:
+        return parse(decode_text(data, name), doc_id, name)
+
+    return read
+
+
+def _lazy(module: str, function: str) -> Reader:
+    """A reader imported on first use (pypdf, python-docx and friends take a while)."""
+
+    def read(data: bytes, doc_id: str, name: str) -> Iterator[SourceDocument]:
+        return getattr(importlib.import_module(module), function)(data, doc_id, name)
+
+    return read
+
+
+@dataclass(frozen=True)
+class Format:
+    """How to read one kind of file, and the media types an upload may name it by."""
+
+    reader: Reader
+    media_types: tuple[str, ...] = ()
+
+
+FORMATS: dict[str, Format] = {
+    ".txt": Format(_text(parse_txt), ("text/plain",)),
+    ".md": Format(_text(parse_md), ("text/markdown", "text/x-markdown")),
+    ".markdown": Format(_text(parse_md)),
+    ".html": Format(_lazy("ingest.web", "read_html"), ("text/html", "application/xhtml+xml")),
+    ".htm": Format(_lazy("ingest.web", "read_html")),
+    ".jsonl": Format(
+        _text(parse_jsonl),
+        ("application/jsonl", "application/x-ndjson", "application/x-jsonlines"),
+    ),
+    ".pdf": Format(_lazy("ingest.pdf", "read_pdf"), ("application/pdf",)),
+    ".docx": Format(
+        _lazy("ingest.office", "read_docx"),
+        ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",),
+    ),
+    ".pptx": Format(
+        _lazy("ingest.office", "read_pptx"),
+        ("application/vnd.openxmlformats-officedocument.presentationml.presentation",),
+    ),
+    ".eml": Format(_lazy("ingest.mail", "read_eml"), ("message/rfc822",)),
+}
+PARSERS = FORMATS  # the suffixes we read (older name, kept for callers)
+MEDIA_TYPES: dict[str, str] = {
+    media: suffix for suffix, fmt in FORMATS.items() for media in fmt.media_types
 }
 
 
 def parse_bytes(data: bytes, suffix: str, doc_id: str, name: str) -> list[SourceDocument]:
-    """Parse an in-memory upload as if it were a file with that suffix."""
-    parser = PARSERS.get(suffix.lower())
-    if parser is None:
-        raise LoadError(f"{name}: unsupported file type '{suffix or '(none)'}'")
+    """Parse in-memory bytes as if they were a file with that suffix."""
+    fmt = FORMATS.get(suffix.lower())
+    if fmt is None:
+        raise Unsupported(f"{name}: unsupported file type '{suffix or '(none)'}'")
     if not data.strip():
         raise LoadError(f"{name}: empty document")
     if len(data) > MAX_FILE_BYTES:
-        raise LoadError(f"{name}: larger than {MAX_FILE_BYTES} bytes")
-    return list(parser(decode_text(data, name), doc_id, name))
+        raise TooLarge(f"{name}: larger than {MAX_FILE_BYTES} bytes")
+    return list(fmt.reader(data, doc_id, name))
 
 
 def discover(paths: list[Path]) -> Iterator[tuple[Path, Path]]:
@@ -225,8 +313,8 @@ def discover(paths: list[Path]) -> Iterator[tuple[Path, Path]]:
 
 def load_file(path: Path, root: Path) -> list[SourceDocument]:
     """Load every document in one file; raises ``LoadError`` for unknown types or bad content."""
-    if path.suffix.lower() not in PARSERS:
-        raise LoadError(f"{path}: unsupported file type '{path.suffix or '(none)'}'")
+    if path.suffix.lower() not in FORMATS:
+        raise Unsupported(f"{path}: unsupported file type '{path.suffix or '(none)'}'")
     try:
         data = path.read_bytes()
     except OSError as exc:

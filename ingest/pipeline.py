@@ -197,10 +197,6 @@ class IngestPipeline:
             vectors = iter(self.embedder.embed_documents(texts) if texts else [])
             items = []
             for doc, digest, chunks in group:
-                records = [
-                    ChunkRecord(c.index, c.text, c.start_char, c.end_char, next(vectors))
-                    for c in chunks
-                ]
                 meta = DocumentMeta(
                     doc_id=doc.doc_id,
                     title=doc.title,
@@ -208,8 +204,22 @@ class IngestPipeline:
                     source=doc.source,
                     url=doc.url,
                     content_hash=digest,
-                    n_chunks=len(records),
+                    n_chunks=len(chunks),
+                    page_kind=doc.page_kind,
+                    page_starts=doc.page_starts,
+                    attached_to=doc.attached_to,
                 )
+                records = [
+                    ChunkRecord(
+                        c.index,
+                        c.text,
+                        c.start_char,
+                        c.end_char,
+                        next(vectors),
+                        page=meta.page_at(c.start_char),
+                    )
+                    for c in chunks
+                ]
                 items.append((meta, doc.text, records))
                 done += len(records)
             self.store.write_documents(items, replacing=replacing)

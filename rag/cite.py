@@ -61,6 +61,7 @@ def build_citations(
                 start_char=ev.start_char,
                 end_char=ev.end_char,
                 quote=quote,
+                page=meta.page_at(ev.start_char),
             )
         )
     return keep_cited(answer, citations)

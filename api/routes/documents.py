@@ -1,4 +1,4 @@
-"""``/v1/documents``: list, read, upload (raw body) and delete briefings.
+"""``/v1/documents``: list, read, upload (raw body, or several files as multipart) and delete.
 
 Uploads go through the same ingest pipeline as the CLI (clean, chunk, embed, store, BM25), under
 the store's write lock, so a question never sees a half-written document.
@@ -9,35 +9,43 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PipelineDep, RWLock, ServiceDep, StoreLockDep
 from api.errors import invalid
-from api.schemas import DeleteResult, DocumentDetail, SkippedItem, UploadResult
-from ingest.loaders import LoadError, SourceDocument, decode_text, parse_bytes
+from api.schemas import (
+    DeleteResult,
+    DocumentDetail,
+    FileResult,
+    FilesResult,
+    SkippedItem,
+    UploadResult,
+)
+from ingest.loaders import (
+    FORMATS,
+    MEDIA_TYPES,
+    LoadError,
+    SourceDocument,
+    TooLarge,
+    Unsupported,
+    decode_text,
+    doc_id_problem,
+    parse_bytes,
+)
 from ingest.pipeline import IngestPipeline, IngestReport
 from rag.schema import DocumentMeta
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
-# Content-Type -> the loader suffix it stands for.
-MEDIA_TYPES: dict[str, str] = {
-    "text/plain": ".txt",
-    "text/markdown": ".md",
-    "text/x-markdown": ".md",
-    "text/html": ".html",
-    "application/jsonl": ".jsonl",
-    "application/x-ndjson": ".jsonl",
-    "application/x-jsonlines": ".jsonl",
-}
+# Content-Type -> loader suffix comes from the one format table (ingest.loaders.FORMATS).
 _NO_ID = "\x00upload"  # jsonl records without a doc_id get "<this>#<line>" from the loader
 _DOC_ID = r"^[^\x00-\x1f\x7f]+$"
 
 _UPLOAD_BODY = {
     "requestBody": {
         "required": True,
-        "description": "The document itself, as raw bytes (UTF-8).",
+        "description": "The document itself, as raw bytes (text formats in UTF-8).",
         "content": {media: {"schema": {"type": "string"}} for media in MEDIA_TYPES},
     }
 }
@@ -55,7 +63,9 @@ def media_suffix(content_type: str | None) -> str:
     for param in params.split(";"):
         key, _, value = param.partition("=")
         charset = value.strip().strip('"').lower()
-        if key.strip().lower() == "charset" and charset not in ("utf-8", "utf8", "us-ascii"):
+        text = media.startswith("text/") or MEDIA_TYPES[media] == ".jsonl"
+        utf8 = charset in ("utf-8", "utf8", "us-ascii")
+        if text and key.strip().lower() == "charset" and not utf8:
             raise HTTPException(415, f"unsupported charset '{charset}'; send UTF-8")
     return MEDIA_TYPES[media]
 
@@ -149,8 +159,7 @@ def _parse(
     try:
         docs = parse_bytes(data, suffix, doc_id or _NO_ID, name)
     except LoadError as exc:
-        status = 415 if "binary content" in str(exc) else 400
-        raise HTTPException(status, str(exc)) from exc
+        raise HTTPException(load_status(exc), str(exc)) from exc
     docs = [_override(d, data, suffix, overrides) for d in docs]
     for doc in docs:
         if doc.doc_id.startswith(_NO_ID):
@@ -177,3 +186,70 @@ def _override(
         # The loader took the first line as the headline; with a title given, it is text.
         changes["text"] = decode_text(data, doc.doc_id).strip("\n")
     return dataclasses.replace(doc, **changes)
+
+
+def load_status(exc: LoadError) -> int:
+    """415 for what we don't read, 413 for what is too big to read, 400 for bad content."""
+    return 415 if isinstance(exc, Unsupported) else 413 if isinstance(exc, TooLarge) else 400
+
+
+@router.post("/files", response_model=FilesResult, responses={400: {}, 413: {}, 422: {}})
+async def upload_files(
+    files: list[UploadFile],
+    pipeline: PipelineDep,
+    lock: StoreLockDep,
+    prefix: Annotated[
+        str, Query(max_length=256, description="prepended to each file name to make its doc_id")
+    ] = "",
+) -> FilesResult:
+    """Store several files at once (multipart ``files``); one result per file.
+
+    Each file's name (its suffix, else its Content-Type, picks the reader) becomes its
+    ``doc_id``; a file that fails is reported with the status a single upload would get,
+    and the others are still stored. 400 only when no file could be stored.
+    """
+    results: list[FileResult] = []
+    parsed: list[tuple[FileResult, list[SourceDocument]]] = []
+    for upload in files:
+        name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+        result = FileResult(name=name or "(unnamed)", status=200)
+        results.append(result)
+        data = await upload.read()
+        try:
+            docs = await run_in_threadpool(_parse_file, data, name, upload.content_type, prefix)
+        except LoadError as exc:
+            result.status, result.error = load_status(exc), str(exc)
+            continue
+        parsed.append((result, docs))
+    everything = [doc for _, docs in parsed for doc in docs]
+    if everything:
+        report = await run_in_threadpool(_ingest, pipeline, lock, everything)
+        stored = set(report.doc_ids)
+        reasons = dict(report.skipped)
+        for result, docs in parsed:
+            result.doc_ids = [d.doc_id for d in docs if d.doc_id in stored]
+            if not result.doc_ids:
+                result.status = 400
+                result.error = "; ".join(
+                    f"{d.doc_id}: {reasons.get(d.doc_id, 'not stored')}" for d in docs
+                )
+    if not any(r.doc_ids for r in results):
+        raise HTTPException(
+            400 if len(results) != 1 else results[0].status,
+            "nothing stored (" + "; ".join(f"{r.name}: {r.error}" for r in results) + ")",
+        )
+    return FilesResult(results=results, stored=sum(len(r.doc_ids) for r in results))
+
+
+def _parse_file(
+    data: bytes, name: str, content_type: str | None, prefix: str
+) -> list[SourceDocument]:
+    """One uploaded file -> documents: reader from its suffix, else from its media type."""
+    suffix = "." + name.rpartition(".")[2].lower() if "." in name else ""
+    if suffix not in FORMATS:
+        media = (content_type or "").partition(";")[0].strip().lower()
+        suffix = MEDIA_TYPES.get(media, suffix)
+    doc_id = prefix + name
+    if problem := doc_id_problem(doc_id):
+        raise LoadError(f"{name or '(unnamed)'}: {problem}")
+    return parse_bytes(data, suffix, doc_id, name)

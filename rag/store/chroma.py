@@ -13,6 +13,7 @@ We always pass embeddings: Chroma's default embedder would try to download a mod
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Iterable, Sequence
@@ -51,6 +52,7 @@ class ChunkRecord:
     start_char: int
     end_char: int
     embedding: Sequence[float]
+    page: int | None = None  # the page (slide) the chunk starts on, in paged documents
 
 
 def date_number(date: str | None) -> int | None:
@@ -213,6 +215,16 @@ class ChromaStore:
         metas = [_doc_meta(i, m) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
         return sorted(metas, key=lambda d: d.doc_id)
 
+    def count_undated(self, filters: Filters) -> int:
+        """Documents a date range leaves out for having no date (other filters still apply)."""
+        rest = filters.model_copy(update={"date_from": None, "date_to": None})
+        where = chroma_where(rest)
+        undated: dict[str, Any] = {"undated": True}
+        got = self._call(
+            self.docs.get, where={"$and": [where, undated]} if where else undated, include=[]
+        )
+        return len(got["ids"])
+
     def get_documents(self, doc_ids: Iterable[str]) -> dict[str, tuple[DocumentMeta, str]]:
         ids = list(dict.fromkeys(doc_ids))
         if not ids:
@@ -254,6 +266,7 @@ class ChromaStore:
                         "chunk_index": c.index,
                         "start_char": c.start_char,
                         "end_char": c.end_char,
+                        **({"page": c.page} if c.page is not None else {}),
                     }
                 )
         for i in range(0, len(ids), _BATCH):
@@ -279,7 +292,8 @@ class ChromaStore:
                 embeddings=[_DUMMY_VECTOR] * len(items),
                 documents=[text for _, text, _ in items],
                 metadatas=[
-                    {**_chunk_meta(meta), "n_chunks": len(chunks)} for meta, _, chunks in items
+                    {**_chunk_meta(meta), **_page_meta(meta), "n_chunks": len(chunks)}
+                    for meta, _, chunks in items
                 ],
             )
 
@@ -375,10 +389,16 @@ def chroma_where(filters: Filters | None) -> dict[str, Any] | None:
         clauses.append({"source": {"$in": list(filters.sources)}})
     if filters.doc_ids:
         clauses.append({"doc_id": {"$in": list(filters.doc_ids)}})
+    dated: list[dict[str, Any]] = []
     if (lo := date_number(filters.date_from)) is not None:
-        clauses.append({"date_num": {"$gte": lo}})
+        dated.append({"date_num": {"$gte": lo}})
     if (hi := date_number(filters.date_to)) is not None:
-        clauses.append({"date_num": {"$lte": hi}})
+        dated.append({"date_num": {"$lte": hi}})
+    if dated:
+        in_range = dated[0] if len(dated) == 1 else {"$and": dated}
+        clauses.append(
+            {"$or": [in_range, {"undated": True}]} if filters.include_undated else in_range
+        )
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -394,8 +414,17 @@ def _chunk_meta(meta: DocumentMeta) -> dict[str, Any]:
         "source": meta.source,
         "url": meta.url,
         "content_hash": meta.content_hash,
+        "undated": True if date_number(meta.date) is None else None,
+        "attached_to": meta.attached_to,
     }
     return {k: v for k, v in fields.items() if v is not None}
+
+
+def _page_meta(meta: DocumentMeta) -> dict[str, Any]:
+    """Page offsets live on the document record only (chunks carry their own page)."""
+    if not meta.page_starts:
+        return {}
+    return {"page_kind": meta.page_kind or "page", "page_starts": json.dumps(meta.page_starts)}
 
 
 def _doc_meta(doc_id: str, m: dict[str, Any]) -> DocumentMeta:
@@ -407,6 +436,9 @@ def _doc_meta(doc_id: str, m: dict[str, Any]) -> DocumentMeta:
         url=m.get("url"),
         content_hash=str(m.get("content_hash", "")),
         n_chunks=int(m.get("n_chunks", 0)),
+        page_kind=m.get("page_kind"),
+        page_starts=json.loads(m["page_starts"]) if m.get("page_starts") else None,
+        attached_to=m.get("attached_to"),
     )
 
 
@@ -424,4 +456,5 @@ def _chunk(chunk_id: str, text: str, m: dict[str, Any], score: float | None) -> 
         content_hash=str(m.get("content_hash", "")),
         score=score or 0.0,
         dense_score=score,
+        page=int(m["page"]) if m.get("page") is not None else None,
     )

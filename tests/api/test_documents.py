@@ -141,7 +141,8 @@ def test_upload_html(empty_client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("content_type", "params", "body", "status", "fragment"),
     [
-        ("application/pdf", {"doc_id": "x"}, b"%PDF-1.7", 415, "unsupported Content-Type"),
+        ("application/zip", {"doc_id": "x"}, b"PK\x03\x04", 415, "unsupported Content-Type"),
+        ("application/pdf", {"doc_id": "x"}, b"%PDF-1.7", 400, "corrupt or truncated PDF"),
         (None, {"doc_id": "x"}, b"hello", 415, "unsupported Content-Type"),
         ("text/plain; charset=latin-1", {"doc_id": "x"}, b"hello", 415, "charset"),
         ("text/plain", {"doc_id": "x"}, b"Title\nbody\x00\x01\x02", 415, "binary"),

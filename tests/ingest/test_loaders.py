@@ -59,9 +59,9 @@ def test_bad_content_is_refused_with_a_reason(data: bytes, reason: str) -> None:
 
 
 def test_unknown_extension_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "slides.pptx").write_bytes(b"PK\x03\x04")
+    (tmp_path / "sheet.xlsx").write_bytes(b"PK\x03\x04")
     with pytest.raises(LoadError, match="unsupported file type"):
-        load_file(tmp_path / "slides.pptx", tmp_path)
+        load_file(tmp_path / "sheet.xlsx", tmp_path)
 
 
 def test_discover_skips_hidden_files_and_sorts(tmp_path: Path) -> None:

@@ -136,7 +136,7 @@ def test_load_file_refuses_unreadable_and_oversized(tmp_path: Path) -> None:
     with pytest.raises(LoadError, match="unreadable"):
         load_file(folder, tmp_path)
     with pytest.raises(LoadError, match="unsupported file type"):
-        load_file(tmp_path / "x.pdf", tmp_path)
+        load_file(tmp_path / "x.xlsx", tmp_path)
     big = tmp_path / "big.txt"
     with big.open("wb") as fh:
         fh.truncate(60_000_000)  # sparse: no disk used; all NUL bytes

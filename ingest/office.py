@@ -1,0 +1,152 @@
+"""Word (.docx) and PowerPoint (.pptx) files -> documents, with title/author/date from the
+core properties.
+
+Both are zip archives: the archive's declared sizes are checked before anything is expanded,
+so a small file that would inflate to gigabytes (a zip bomb) is refused up front. DOCX keeps
+headings, paragraphs, list items and table rows in document order; PPTX gives one section per
+slide, cited like a PDF page.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+from ingest.dates import iso_date
+from ingest.loaders import PAGE_BREAK, LoadError, SourceDocument, TooLarge
+
+MAX_EXPANDED_BYTES = 200_000_000
+MAX_MEMBERS = 10_000
+
+
+def check_zip(data: bytes, name: str, kind: str) -> None:
+    """Refuse a corrupt archive, or one whose members would expand past the limit.
+
+    zipfile never inflates a member past its declared size, so the declared total bounds
+    what python-docx/python-pptx can expand.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise LoadError(f"{name}: corrupt or truncated {kind} (not a readable zip)") from exc
+    total = sum(m.file_size for m in members)
+    if len(members) > MAX_MEMBERS or total > MAX_EXPANDED_BYTES:
+        raise TooLarge(
+            f"{name}: {kind} would expand to {total:,} bytes in {len(members)} parts, "
+            f"beyond the {MAX_EXPANDED_BYTES:,}-byte limit; refused before expanding"
+        )
+
+
+def _open(opener: Any, data: bytes, name: str, kind: str) -> Any:
+    check_zip(data, name, kind)
+    try:
+        return opener(io.BytesIO(data))
+    except Exception as exc:  # missing parts, bad XML, wrong content type
+        raise LoadError(f"{name}: corrupt or not a {kind} ({type(exc).__name__})") from exc
+
+
+def _core(props: Any) -> dict[str, str | None]:
+    """Title, author and date from the core properties (empty strings become None)."""
+    title = (props.title or "").strip() or None
+    author = (props.author or "").strip() or None
+    when = props.created or props.modified
+    return {"title": title, "source": author, "date": iso_date(when) if when else None}
+
+
+# --- DOCX --------------------------------------------------------------------------------
+def read_docx(data: bytes, doc_id: str, name: str) -> Iterator[SourceDocument]:
+    import docx
+
+    document = _open(docx.Document, data, name, "DOCX")
+    try:
+        blocks = list(_docx_blocks(document))
+        meta = _core(document.core_properties)
+    except Exception as exc:
+        raise LoadError(f"{name}: corrupt DOCX ({type(exc).__name__})") from exc
+    if not any(b.strip() for b in blocks):
+        raise LoadError(f"{name}: no text in the document")
+    title = meta["title"] or next(b for b in blocks if b.strip()).lstrip("- ")[:300]
+    yield SourceDocument(
+        doc_id=doc_id,
+        title=title,
+        text="\n".join(blocks),
+        date=meta["date"],
+        source=meta["source"],
+        path=name,
+    )
+
+
+def _docx_blocks(document: Any) -> Iterator[str]:
+    """Paragraphs and tables in body order; list items as "- item", table rows as cells."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    for child in document.element.body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            para = Paragraph(child, document)
+            text = " ".join(para.text.split())
+            if not text:
+                continue
+            style = (para.style.name if para.style is not None else "") or ""
+            numbered = child.pPr is not None and child.pPr.numPr is not None
+            is_list = numbered or style.lower().startswith("list")
+            yield f"- {text}" if is_list else text
+        elif tag == "tbl":
+            for row in Table(child, document).rows:
+                cells = list(dict.fromkeys(" ".join(c.text.split()) for c in row.cells))
+                if any(cells):
+                    yield " | ".join(cells)
+
+
+# --- PPTX --------------------------------------------------------------------------------
+def read_pptx(data: bytes, doc_id: str, name: str) -> Iterator[SourceDocument]:
+    import pptx
+
+    deck = _open(pptx.Presentation, data, name, "PPTX")
+    try:
+        slides = [_slide_text(slide) for slide in deck.slides]
+        meta = _core(deck.core_properties)
+    except Exception as exc:
+        raise LoadError(f"{name}: corrupt PPTX ({type(exc).__name__})") from exc
+    if not any(s.strip() for s in slides):
+        raise LoadError(f"{name}: no text on any slide")
+    title = meta["title"] or next(s for s in slides if s.strip()).split("\n", 1)[0][:300]
+    yield SourceDocument(
+        doc_id=doc_id,
+        title=title,
+        text=PAGE_BREAK.join(slides),
+        date=meta["date"],
+        source=meta["source"],
+        path=name,
+        page_kind="slide",
+    )
+
+
+def _slide_text(slide: Any) -> str:
+    """A slide's title first, then its other text frames and table rows, then its notes."""
+    lines: list[str] = []
+    title_shape = slide.shapes.title
+    if title_shape is not None and title_shape.text_frame.text.strip():
+        lines.append(" ".join(title_shape.text_frame.text.split()))
+    for shape in slide.shapes:
+        if title_shape is not None and shape.shape_id == title_shape.shape_id:
+            continue
+        if shape.has_text_frame:
+            for para in shape.text_frame.paragraphs:
+                text = " ".join("".join(run.text for run in para.runs).split())
+                if text:
+                    lines.append(text)
+        if getattr(shape, "has_table", False) and shape.has_table:
+            for row in shape.table.rows:
+                cells = [" ".join(c.text.split()) for c in row.cells]
+                if any(cells):
+                    lines.append(" | ".join(cells))
+    if slide.has_notes_slide:
+        notes = " ".join(slide.notes_slide.notes_text_frame.text.split())
+        if notes:
+            lines.append(notes)
+    return "\n".join(lines)
