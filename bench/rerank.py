@@ -15,6 +15,8 @@ Prints one JSON line. ``--join N`` joins N consecutive passages into one (RGB pa
 Result 2026-12-01 (2 cores shared, load 5.3; pairs ~51 word pieces): ms per pair at 1 thread
 batch 1/8/16/32: 25.2/23.4/25.3/31.4; at 2 threads 21.8/20.7/25.7/35.7. So reranking 24
 RGB-sized candidates costs ~0.5 s per question on one thread; batching buys little here.
+Chunk-sized (``--join 5 --rounds 2 --threads 1 --batches 1,8,16``, ~205 word pieces, load
+5.3): 85.2/103.6/93.3 ms per pair at batch 1/8/16, so 24 full chunks cost ~2-2.5 s.
 """
 
 from __future__ import annotations
