@@ -78,7 +78,9 @@ def test_pdf_lines_are_unwrapped_into_sentences() -> None:
 
 
 def test_pdf_without_metadata_takes_first_line_and_dateline() -> None:
-    pages = ["Tillford Lock Notice\n\nTILLFORD, June 2, 2031 - The Tillford lock closes for repairs."]
+    pages = [
+        "Tillford Lock Notice\n\nTILLFORD, June 2, 2031 - The Tillford lock closes for repairs."
+    ]
     data = formats.pdf_bytes(pages, title=None, author=None, created=None, header=None)
     [doc] = load(data, ".pdf")
     assert doc.title == "Tillford Lock Notice"
