@@ -164,3 +164,8 @@ class AnswerResult(BaseModel):
     retrieved: list[RetrievedChunk] = []
     timings: dict[str, float] = {}
     note: str | None = None
+    undated_left_out: int | None = Field(
+        default=None,
+        description="undated documents a date range left out (set filters.include_undated "
+        "to search them too); null without a date range",
+    )

@@ -8,7 +8,7 @@ from api.deps import ServiceDep, SettingsDep, StoreLockDep
 from api.errors import invalid
 from api.schemas import AskRequest
 from rag.config import Settings
-from rag.schema import AnswerResult, ChatTurn
+from rag.schema import AnswerResult, ChatTurn, Filters
 from rag.service import QAService
 
 router = APIRouter(prefix="/v1", tags=["ask"])
@@ -63,4 +63,13 @@ def ask(
     top_k = check_top_k(body.top_k, settings)
     answerer = check_answerer(service, body.answerer)
     with lock.read():
-        return service.ask(question, conversation(body.history), body.filters, top_k, answerer)
+        result = service.ask(question, conversation(body.history), body.filters, top_k, answerer)
+        result.undated_left_out = undated_left_out(service, body.filters)
+    return result
+
+
+def undated_left_out(service: QAService, filters: Filters | None) -> int | None:
+    """How many undated documents a date range kept out of the search (None: no date range)."""
+    if filters is None or filters.include_undated or not (filters.date_from or filters.date_to):
+        return None
+    return service.components.store.count_undated(filters)

@@ -179,6 +179,8 @@ def _mask(chunks: list[RetrievedChunk], filters: Filters | None) -> np.ndarray |
         if doc_ids and c.doc_id not in doc_ids:
             return False
         d = date_number(c.date)
+        if d is None and filters.include_undated:
+            return True
         if lo is not None and (d is None or d < lo):
             return False
         return not (hi is not None and (d is None or d > hi))

@@ -172,3 +172,28 @@ def test_pdf_over_the_body_limit_is_413(qa_components: Components) -> None:
         response = upload(client, "big.pdf", formats.long_pdf(60), PDF)
         assert response.status_code == 413
         assert client.get("/v1/documents/big.pdf").status_code == 404
+
+
+def test_date_filter_counts_undated_documents_and_can_include_them(
+    empty_client: TestClient,
+) -> None:
+    dated = b"Ferry notice\nDUNMORE, May 6, 2031 - The Skerrin ferry now leaves at 07:15."
+    undated = b"Ferry rumour\nThe Skerrin ferry will soon leave from the new Pell pier."
+    assert upload(empty_client, "dated.txt", dated, "text/plain").status_code == 200
+    assert upload(empty_client, "undated.txt", undated, "text/plain").status_code == 200
+    listed = {d["doc_id"]: d["date"] for d in empty_client.get("/v1/documents").json()}
+    assert listed == {"dated.txt": "2031-05-06", "undated.txt": None}  # the dateline's date
+
+    question = "Where will the Skerrin ferry leave from?"
+    window = {"date_from": "2031-01-01", "date_to": "2031-12-31"}
+    result = empty_client.post("/v1/ask", json={"question": question, "filters": window}).json()
+    assert result["undated_left_out"] == 1
+    assert all(c["doc_id"] == "dated.txt" for c in result["citations"])
+
+    both = {**window, "include_undated": True}
+    result = empty_client.post("/v1/ask", json={"question": question, "filters": both}).json()
+    assert result["undated_left_out"] is None
+    assert any(c["doc_id"] == "undated.txt" for c in result["citations"])
+
+    unfiltered = empty_client.post("/v1/ask", json={"question": question}).json()
+    assert unfiltered["undated_left_out"] is None
