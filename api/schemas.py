@@ -70,6 +70,7 @@ class FileResult(BaseModel):
 class FilesResult(BaseModel):
     results: list[FileResult]
     stored: int = Field(description="documents stored, over all files")
+    summary: str = Field(description="the ingest report: new, updated, unchanged, skipped")
 
 
 class DeleteResult(BaseModel):

@@ -10,6 +10,7 @@ import dataclasses
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PipelineDep, RWLock, ServiceDep, StoreLockDep
@@ -193,7 +194,7 @@ def load_status(exc: LoadError) -> int:
     return 415 if isinstance(exc, Unsupported) else 413 if isinstance(exc, TooLarge) else 400
 
 
-@router.post("/files", response_model=FilesResult, responses={400: {}, 413: {}, 422: {}})
+@router.post("/files", response_model=FilesResult, responses={400: {}, 413: {}, 415: {}, 422: {}})
 async def upload_files(
     files: list[UploadFile],
     pipeline: PipelineDep,
@@ -201,12 +202,13 @@ async def upload_files(
     prefix: Annotated[
         str, Query(max_length=256, description="prepended to each file name to make its doc_id")
     ] = "",
-) -> FilesResult:
+) -> FilesResult | JSONResponse:
     """Store several files at once (multipart ``files``); one result per file.
 
     Each file's name (its suffix, else its Content-Type, picks the reader) becomes its
     ``doc_id``; a file that fails is reported with the status a single upload would get,
-    and the others are still stored. 400 only when no file could be stored.
+    and the others are still stored. When no file could be stored the answer is 4xx, its
+    body ``detail`` plus the same ``results``.
     """
     results: list[FileResult] = []
     parsed: list[tuple[FileResult, list[SourceDocument]]] = []
@@ -222,8 +224,10 @@ async def upload_files(
             continue
         parsed.append((result, docs))
     everything = [doc for _, docs in parsed for doc in docs]
+    summary = "nothing stored"
     if everything:
         report = await run_in_threadpool(_ingest, pipeline, lock, everything)
+        summary = report.summary()
         stored = set(report.doc_ids)
         reasons = dict(report.skipped)
         for result, docs in parsed:
@@ -233,12 +237,13 @@ async def upload_files(
                 result.error = "; ".join(
                     f"{d.doc_id}: {reasons.get(d.doc_id, 'not stored')}" for d in docs
                 )
-    if not any(r.doc_ids for r in results):
-        raise HTTPException(
-            400 if len(results) != 1 else results[0].status,
-            "nothing stored (" + "; ".join(f"{r.name}: {r.error}" for r in results) + ")",
-        )
-    return FilesResult(results=results, stored=sum(len(r.doc_ids) for r in results))
+    stored = sum(len(r.doc_ids) for r in results)
+    if not stored:  # the error body still carries every file's result
+        detail = "nothing stored (" + "; ".join(f"{r.name}: {r.error}" for r in results) + ")"
+        status = results[0].status if len(results) == 1 else 400
+        body = {"detail": detail, "results": [r.model_dump() for r in results]}
+        return JSONResponse(body, status_code=status)
+    return FilesResult(results=results, stored=stored, summary=summary)
 
 
 def _parse_file(

@@ -7,19 +7,13 @@
   const { apiFetch, errorMessage, el } = BriefQA;
   const $ = (id) => document.getElementById(id);
 
-  const UPLOAD_TYPES = {
-    txt: "text/plain",
-    md: "text/markdown",
-    markdown: "text/markdown",
-    html: "text/html",
-    htm: "text/html",
-    jsonl: "application/jsonl",
-  };
+  const PAGE_WORD = { page: "page", slide: "slide" };
   const MARKER = /\[(\d+(?:\s*,\s*\d+)*)\]/g;
 
   // The conversation as sent to /v1/chat/completions: the verified answers, not raw deltas.
   let conversation = [];
   let busy = false;
+  let documents = []; // the last document list, for the undated-documents note
 
   // --- documents ----------------------------------------------------------------------------
 
@@ -31,6 +25,8 @@
       return;
     }
     const docs = await response.json();
+    documents = docs;
+    updateUndatedNote();
     $("doc-count").textContent = `(${docs.length})`;
     list.replaceChildren(...docs.map(documentItem));
     updateSources(docs);
@@ -44,12 +40,16 @@
     open.title = "Open " + doc.doc_id;
     open.addEventListener("click", () => openDocument(doc.doc_id, null));
     const chunks = `${doc.n_chunks} chunk${doc.n_chunks === 1 ? "" : "s"}`;
-    const meta = [doc.doc_id, doc.source, doc.date, chunks].filter(Boolean);
+    const pages = doc.page_starts
+      ? `${doc.page_starts.length} ${PAGE_WORD[doc.page_kind] || "page"}s`
+      : null;
+    const attached = doc.attached_to ? "attached to " + doc.attached_to : null;
+    const meta = [doc.doc_id, doc.source, doc.date || "undated", pages, chunks, attached];
     const remove = el("button", "doc-delete secondary", "Delete");
     remove.type = "button";
     remove.setAttribute("aria-label", "Delete " + doc.doc_id);
     remove.addEventListener("click", () => deleteDocument(doc.doc_id));
-    item.append(open, el("div", "doc-meta muted", meta.join(" · ")), remove);
+    item.append(open, el("div", "doc-meta muted", meta.filter(Boolean).join(" · ")), remove);
     return item;
   }
 
@@ -68,37 +68,47 @@
     select.value = sources.includes(chosen) ? chosen : "";
   }
 
-  async function uploadDocument(event) {
-    event.preventDefault();
-    const file = $("upload-file").files[0];
+  // Several files in one multipart request; the server answers one result per file.
+  async function uploadFiles(files) {
     const status = $("upload-status");
+    const results = $("upload-results");
     status.classList.remove("error");
-    if (!file) {
-      status.textContent = "Choose a file first.";
+    if (!files.length) {
+      status.textContent = "Choose or drop files first.";
       return;
     }
-    const extension = file.name.includes(".") ? file.name.split(".").pop().toLowerCase() : "";
-    const type = UPLOAD_TYPES[extension];
-    if (!type) {
-      status.classList.add("error");
-      status.textContent = `Can't upload '.${extension}' files: use .txt, .md, .html or .jsonl.`;
-      return;
+    const rows = new Map();
+    const form = new FormData();
+    for (const file of files) {
+      form.append("files", file, file.name);
+      rows.set(file.name, el("li", "pending", `${file.name}: uploading…`));
     }
-    status.textContent = `Uploading ${file.name}…`;
+    results.replaceChildren(...rows.values());
+    status.textContent = `Uploading ${files.length} file${files.length === 1 ? "" : "s"}…`;
     $("upload-button").disabled = true;
     try {
-      const response = await apiFetch("/v1/documents?doc_id=" + encodeURIComponent(file.name), {
-        method: "POST",
-        headers: { "Content-Type": `${type}; charset=utf-8` },
-        body: file,
-      });
-      if (!response.ok) {
+      const response = await apiFetch("/v1/documents/files", { method: "POST", body: form });
+      if (!response.ok && response.status !== 400) {
         status.classList.add("error");
         status.textContent = "Upload failed: " + (await errorMessage(response));
+        results.replaceChildren();
         return;
       }
-      const result = await response.json();
-      status.textContent = result.summary;
+      const body = await response.json();
+      if (!response.ok) {
+        status.classList.add("error");
+        status.textContent = "Upload failed: " + body.detail;
+      } else {
+        status.textContent = body.summary;
+      }
+      for (const result of body.results || []) {
+        const row = rows.get(result.name) || el("li");
+        row.className = result.doc_ids.length ? "stored" : "error";
+        row.textContent = result.doc_ids.length
+          ? `${result.name}: stored as ${result.doc_ids.join(", ")}`
+          : `${result.name}: ${result.status} ${result.error}`;
+        results.append(row);
+      }
       $("upload-file").value = "";
       await loadDocuments();
     } catch (error) {
@@ -107,6 +117,27 @@
     } finally {
       $("upload-button").disabled = false;
     }
+  }
+
+  function uploadDocument(event) {
+    event.preventDefault();
+    return uploadFiles([...$("upload-file").files]);
+  }
+
+  function bindDropZone() {
+    const zone = $("upload-form");
+    for (const name of ["dragenter", "dragover"]) {
+      zone.addEventListener(name, (event) => {
+        event.preventDefault();
+        zone.classList.add("dragging");
+      });
+    }
+    zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+    zone.addEventListener("drop", (event) => {
+      event.preventDefault();
+      zone.classList.remove("dragging");
+      uploadFiles([...(event.dataTransfer?.files || [])]);
+    });
   }
 
   async function deleteDocument(docId) {
@@ -186,14 +217,18 @@
     mark.id = "highlight";
     body.append(document.createTextNode(doc.text.slice(0, start)), mark);
     body.append(document.createTextNode(doc.text.slice(end)));
-    note.textContent = `Quote [${citation.n}], characters ${citation.start_char}–${citation.end_char}`;
+    const where = citation.page ? `${PAGE_WORD[doc.page_kind] || "page"} ${citation.page}, ` : "";
+    note.textContent = `Quote [${citation.n}], ${where}characters ${citation.start_char}–${citation.end_char}`;
     if (!exact) note.textContent += " (found elsewhere: the document changed since the answer)";
     mark.scrollIntoView({ block: "center" });
   }
 
   function renderMeta(doc) {
     const meta = $("viewer-meta");
-    const parts = [doc.doc_id, doc.source, doc.date].filter(Boolean).join(" · ");
+    const pages = doc.page_starts
+      ? `${doc.page_starts.length} ${PAGE_WORD[doc.page_kind] || "page"}s`
+      : null;
+    const parts = [doc.doc_id, doc.source, doc.date, pages].filter(Boolean).join(" · ");
     meta.replaceChildren(document.createTextNode(parts));
     if (doc.url && /^https?:\/\//i.test(doc.url)) {
       const link = el("a", null, "original");
@@ -218,7 +253,23 @@
     if (source) filters.sources = [source];
     if ($("filter-from").value) filters.date_from = $("filter-from").value;
     if ($("filter-to").value) filters.date_to = $("filter-to").value;
+    if ((filters.date_from || filters.date_to) && $("filter-undated").checked) {
+      filters.include_undated = true;
+    }
     return Object.keys(filters).length ? filters : null;
+  }
+
+  // A date range leaves undated documents out: say how many, and offer to include them.
+  function updateUndatedNote() {
+    const note = $("undated-note");
+    const ranged = $("filter-from").value || $("filter-to").value;
+    const source = $("filter-source").value;
+    const undated = documents.filter((d) => !d.date && (!source || d.source === source)).length;
+    note.hidden = !(ranged && undated);
+    const plural = undated === 1 ? "document has" : "documents have";
+    note.textContent = $("filter-undated").checked
+      ? `${undated} undated ${plural} no date and will be searched too.`
+      : `${undated} undated ${plural} no date and will be left out; tick "include undated" to search them.`;
   }
 
   function describeFilters(filters) {
@@ -308,7 +359,8 @@
       item.value = c.n;
       const head = el("div", "source-head");
       head.append(citationButton(c), " ", el("span", "source-title", c.title || c.doc_id));
-      const meta = [c.source, c.date].filter(Boolean).join(" · ");
+      const page = c.page ? `p. ${c.page}` : null;
+      const meta = [c.source, c.date, page].filter(Boolean).join(" · ");
       if (meta) head.append(el("span", "muted", " — " + meta));
       item.append(head, el("blockquote", "quote", c.quote));
       list.append(item);
@@ -454,11 +506,17 @@
     });
     $("new-chat").addEventListener("click", newChat);
     $("upload-form").addEventListener("submit", uploadDocument);
+    bindDropZone();
+    for (const id of ["filter-from", "filter-to", "filter-undated", "filter-source"]) {
+      $(id).addEventListener("change", updateUndatedNote);
+    }
     $("viewer-close").addEventListener("click", closeViewer);
     $("filter-clear").addEventListener("click", () => {
       $("filter-source").value = "";
       $("filter-from").value = "";
       $("filter-to").value = "";
+      $("filter-undated").checked = false;
+      updateUndatedNote();
     });
     // One after the other: a 401 on the first asks for the key once, the second then has it.
     loadDocuments().then(loadAnswerers);

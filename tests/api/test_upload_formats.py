@@ -93,7 +93,7 @@ def test_multipart_upload_reports_each_file(empty_client: TestClient) -> None:
     assert by_name["notes"]["doc_ids"] == ["in/notes"]  # no suffix: its media type decides
     assert by_name["locked.pdf"]["status"] == 400 and "encrypted" in by_name["locked.pdf"]["error"]
     assert by_name["sheet.xlsx"]["status"] == 415
-    assert body["stored"] == 3
+    assert body["stored"] == 3 and "3 new" in body["summary"]
     stored = {d["doc_id"] for d in empty_client.get("/v1/documents").json()}
     assert stored == {"in/report.pdf", "in/memo.docx", "in/notes"}
 
@@ -116,7 +116,12 @@ def test_multipart_with_nothing_stored_is_400(empty_client: TestClient) -> None:
     files = [("files", ("scan.pdf", formats.pdf_bytes(text_layer=False), PDF))]
     response = empty_client.post("/v1/documents/files", files=files)
     assert response.status_code == 400
-    assert "scan.pdf" in response.json()["detail"] and "OCR" in response.json()["detail"]
+    body = response.json()
+    assert "scan.pdf" in body["detail"] and "OCR" in body["detail"]
+    assert body["results"][0]["name"] == "scan.pdf" and body["results"][0]["doc_ids"] == []
+    bomb = [("files", ("deck.pptx", formats.zip_bomb("ppt/presentation.xml"), PPTX))]
+    assert empty_client.post("/v1/documents/files", files=bomb).status_code == 413
+    assert empty_client.get("/v1/documents").json() == []
 
 
 BAD_INPUTS = [

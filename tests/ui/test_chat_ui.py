@@ -122,10 +122,10 @@ def test_upload_a_document_ask_about_it_then_delete_it(
     page.goto("/")
     expect(page.locator("#doc-list li")).to_have_count(6)
     page.set_input_files("#upload-file", str(path))
-    with page.expect_request("**/v1/documents?doc_id=*") as info:
+    with page.expect_request("**/v1/documents/files") as info:
         page.click("#upload-button")
-    assert info.value.headers["content-type"].startswith("text/plain")
-    assert "doc_id=quillmere-lighthouse.txt" in info.value.url
+    assert info.value.headers["content-type"].startswith("multipart/form-data")
+    assert 'filename="quillmere-lighthouse.txt"' in (info.value.post_data or "")
     expect(page.locator("#upload-status")).to_contain_text("1 new")
     item = page.locator("#doc-list li[data-doc-id='quillmere-lighthouse.txt']")
     expect(item).to_contain_text("Quillmere Lighthouse Gets A New Keeper")
