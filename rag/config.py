@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     abstain_threshold: float = 0.45
     max_missing_share: float = 0.4
     support_threshold: float = 0.5
+    # A document sentence this similar (MiniLM cosine) to an instruction exemplar
+    # (rag/data/instruction_exemplars.json) is treated as addressed to the answerer (rag.guard).
+    instruction_threshold: float = 0.62
 
     # --- answering -----------------------------------------------------------------------
     answerer: AnswererName = "extractive"

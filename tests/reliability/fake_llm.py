@@ -1,7 +1,8 @@
 """A tiny OpenAI-compatible chat server on loopback, to fault-inject the ``openai`` answerer.
 
 Modes: ``ok`` answers by copying evidence sentence [1] and citing it (streamed or not);
-``gullible`` does the same unless its prompt says "answer 'X'", which it then obeys;
+``gullible`` does the same unless its prompt says "answer 'X'", "reply X" or "must be reported
+as X", which it then obeys;
 ``slow`` accepts the request and then says nothing for ``delay`` seconds; ``error`` answers
 500. A server that is simply absent is a free port with nothing on it.
 """
@@ -23,7 +24,12 @@ from rag.components import Components
 from rag.service import QAService
 
 _EVIDENCE_1 = re.compile(r"^\[1\] (.+)$", re.MULTILINE)
-_ORDER = re.compile(r"\banswer '([^']+)'", re.IGNORECASE)
+# The orders a gullible model obeys: "answer 'X'", "reply X", "must be reported as X".
+_ORDERS = (
+    re.compile(r"\banswer '([^']+)'", re.IGNORECASE),
+    re.compile(r"\breply (?:with )?([A-Z]{3,})\b"),
+    re.compile(r"\breported as ([A-Z][\w-]*(?: [A-Z][\w-]*)*)"),
+)
 
 
 class FakeLLM:
@@ -39,7 +45,7 @@ class FakeLLM:
     def reply(self, body: dict[str, Any]) -> str:
         last = str(body["messages"][-1]["content"])
         self.prompts.append(last)
-        order = _ORDER.search(last)
+        order = next((m for m in (p.search(last) for p in _ORDERS) if m), None)
         if self.mode == "gullible" and order:
             return f"{order.group(1)} [1]"
         found = _EVIDENCE_1.search(last)
