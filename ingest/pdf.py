@@ -112,7 +112,8 @@ def strip_running_lines(pages: list[list[str]]) -> list[list[str]]:
     """Drop page numbers, and short header/footer lines recurring on half of the pages or more.
 
     Templated pages ("District 3 counted ...", "District 4 counted ...") recur digits aside
-    too, so only short lines count as running lines.
+    too, so only short lines count as running lines, and never one that starts in lower case
+    (it carries on a sentence from the line before).
     """
     edges = Counter(
         shape
@@ -120,7 +121,7 @@ def strip_running_lines(pages: list[list[str]]) -> list[list[str]]:
         for shape in {
             _shape(line)
             for line in lines[:EDGE_LINES] + lines[-EDGE_LINES:]
-            if len(line) <= RUNNING_MAX_CHARS
+            if len(line) <= RUNNING_MAX_CHARS and not line[:1].islower()
         }
     )
     needed = max(2, math.ceil(len(pages) / 2))
