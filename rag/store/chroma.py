@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ from chromadb.errors import InvalidArgumentError
 
 from rag.config import Settings
 from rag.schema import DocumentMeta, Filters, RetrievedChunk
+from rag.store import lock as store_lock
 
 _WRITES = frozenset({"add", "upsert", "update", "delete"})
 _DUMMY_VECTOR = [1.0]  # doc/state records are fetched by id, never by similarity
@@ -37,6 +39,10 @@ _EMBEDDER = "embedder"  # the state record naming the embedding backend
 
 class StoreUnavailable(RuntimeError):
     """Chroma cannot be reached; the API maps this to 503."""
+
+
+class StoreInUse(StoreUnavailable):
+    """Another process has the embedded store open (``rag.store.lock``)."""
 
 
 class EmbedderMismatch(ValueError):
@@ -110,7 +116,23 @@ class ChromaStore:
         self.name = settings.collection
         self._broken = False  # an embedded write failed: open a fresh client before the next call
         self._reconnect_lock = threading.Lock()
-        self._connect()
+        if not settings.chroma_url:  # one process per embedded store (rag/store/lock.py)
+            try:
+                key = store_lock.acquire(settings.chroma_path)
+            except store_lock.StoreLocked as exc:
+                raise StoreInUse(str(exc)) from None
+            self._unlock = weakref.finalize(self, store_lock.release, key)
+        try:
+            self._connect()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Let other processes open the embedded store (once no store here uses it)."""
+        unlock = getattr(self, "_unlock", None)
+        if unlock is not None:
+            unlock()
 
     def _connect(self) -> None:
         try:
