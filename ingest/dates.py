@@ -32,11 +32,21 @@ _MONTHS = {
     for name in names
 }
 _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
-_PATTERNS = [
-    re.compile(r"(?<!\d)(?P<year>\d{4})-(?P<mnum>\d{2})-(?P<day>\d{2})(?!\d)"),
-    re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})\b", re.I),
-    re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>\d{4})\b", re.I),
+_DATES = [
+    r"(?<!\d)(?P<year>\d{4})-(?P<mnum>\d{2})-(?P<day>\d{2})(?!\d)",
+    _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})\b",
+    r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>\d{4})\b",
 ]
+_PATTERNS = [re.compile(d, re.I) for d in _DATES]
+# A dateline, not any date near the top ("visits from 2 to 4 February 2026" is an event):
+# a line that is only a date (maybe "Published:", a weekday), "CITY, <date> -", "<date> -".
+_WEEKDAY = r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"
+_FORMS = [
+    r"^(?:(?:published|posted|updated|dated?|issued)(?:\s+on)?\s*:?\s*)?" + _WEEKDAY + "{d}\\.?$",
+    r"^[A-Z][\w .'’-]{{1,40}},\s+" + _WEEKDAY + r"{d}\s*(?:[-–—:(]|$)",
+    r"^" + _WEEKDAY + r"{d}\s*[-–—:]",
+]
+_DATELINES = [re.compile(form.format(d=d), re.I) for form in _FORMS for d in _DATES]
 _PDF_DATE = re.compile(r"^D:(?P<year>\d{4})(?P<mnum>\d{2})?(?P<day>\d{2})?")
 DATELINE_LINES = 3  # a dateline sits in the first lines, not anywhere in the text
 DATELINE_CHARS = 160
@@ -57,22 +67,27 @@ def iso_date(value: object) -> str | None:
 
 
 def dateline_date(text: str) -> str | None:
-    """The date in a dateline among the first non-empty lines of ``text``, if any."""
-    lines = [line for line in text.split("\n", 20) if line.strip()][:DATELINE_LINES]
+    """The date of a dateline among the first non-empty lines of ``text``, if any."""
+    lines = [line.strip() for line in text.split("\n", 20) if line.strip()][:DATELINE_LINES]
     for line in lines:
-        if found := _find(line[:DATELINE_CHARS]):
-            return found
+        for pattern in _DATELINES:
+            if (match := pattern.search(line[:DATELINE_CHARS])) and (found := _date_of(match)):
+                return found
     return None
 
 
 def _find(text: str) -> str | None:
     for pattern in _PATTERNS:
         for match in pattern.finditer(text):
-            groups = match.groupdict()
-            month = groups.get("mnum") or str(_MONTHS.get((groups.get("month") or "").lower(), 0))
-            if found := _valid(groups["year"], month, groups["day"]):
+            if found := _date_of(match):
                 return found
     return None
+
+
+def _date_of(match: re.Match[str]) -> str | None:
+    groups = match.groupdict()
+    month = groups.get("mnum") or str(_MONTHS.get((groups.get("month") or "").lower(), 0))
+    return _valid(groups["year"], month, groups["day"])
 
 
 def _valid(year: str, month: str, day: str) -> str | None:

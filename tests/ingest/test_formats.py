@@ -364,7 +364,11 @@ def test_iso_date(value: str, iso: str | None) -> None:
 def test_dateline_only_near_the_top() -> None:
     assert dateline_date("VELLMARK, Sept. 3, 2031 - The council met.") == "2031-09-03"
     assert dateline_date("Harbour notes\n\n4 October 2031\nBody.") == "2031-10-04"
+    assert dateline_date("Published: Friday, 9 May 2031\nBody.") == "2031-05-09"
     assert dateline_date("One.\nTwo.\nThree.\nFour, on May 14, 2031.") is None
+    # A date the first sentence mentions is an event, not the document's date.
+    assert dateline_date("The minister visits from 2 February to 4 February 2026.") is None
+    assert dateline_date("The festival opened on 3 September 2031 in Ashgrove.") is None
 
 
 def test_txt_dateline_becomes_the_date_and_metadata_wins() -> None:
