@@ -1,11 +1,12 @@
 """PDF -> one document whose pages are kept apart, so chunks and citations know their page.
 
-pypdf extracts each page's text in content-stream order (column by column for the usual
-two-column layouts). Around that: running headers and footers (a line that recurs at the top
-or bottom of most pages, digits aside) and bare page numbers are dropped, lines are unwrapped
-into paragraphs (a line break is a sentence break downstream), and a word hyphenated across a
-line end is joined. Title and date come from the PDF's metadata, else the first line and a
-dateline. Encrypted, corrupt and scanned (text-less) files are named errors.
+pypdf extracts each page's text; a page whose layout shows two columns is read column by
+column (left, then right; a headline across both ends the block). Around that: running
+headers and footers (a line that recurs at the top or bottom of most pages, digits aside)
+and bare page numbers are dropped, lines are unwrapped into paragraphs (a line break is a
+sentence break downstream), and a word hyphenated across a line end is joined. Title and date
+come from the PDF's metadata, else the first line and a dateline. Encrypted, corrupt and
+scanned (text-less) files are named errors.
 """
 
 from __future__ import annotations
@@ -18,12 +19,16 @@ import re
 import statistics
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 from ingest.dates import iso_date
 from ingest.loaders import PAGE_BREAK, LoadError, SourceDocument, TooLarge
 
 MAX_PAGES = 2000
 EDGE_LINES = 2  # how many lines at the top and bottom of a page may be running headers
+GUTTER = 4  # blank characters between two columns in pypdf's layout view
+MIN_COLUMN_LINES = 6
+MIN_COLUMN_CHARS = 25
 RUNNING_MAX_CHARS = 90  # headers and footers are short; a long recurring line is content
 NO_TEXT = "no extractable text; scanned PDFs need OCR, which is not supported"
 _PAGE_NUMBER = re.compile(
@@ -45,7 +50,7 @@ def read_pdf(data: bytes, doc_id: str, name: str) -> Iterator[SourceDocument]:
         n_pages = len(reader.pages)
         if n_pages > MAX_PAGES:
             raise TooLarge(f"{name}: {n_pages} pages, more than the {MAX_PAGES} we read")
-        raw = [_page_lines(page.extract_text() or "") for page in reader.pages]
+        raw = [_page_lines(_reading_order(page)) for page in reader.pages]
         info = reader.metadata
     except LoadError:
         raise
@@ -86,6 +91,71 @@ def _open(data: bytes, name: str):  # -> pypdf.PdfReader
         raise LoadError(f"{name}: corrupt or truncated PDF ({type(exc).__name__})") from exc
 
 
+def _reading_order(page: Any) -> str:
+    """The page's text, column by column when pypdf's layout view shows two columns."""
+    columns = two_columns(page.extract_text(extraction_mode="layout") or "")
+    return "\n".join(columns) if columns is not None else page.extract_text() or ""
+
+
+def two_columns(layout: str) -> list[str] | None:
+    """Lines in reading order if ``layout`` (a page drawn as fixed-width text) has two
+    columns: a gutter, blank at one position, with text either side on most lines. Lines that
+    cross the gutter (a headline) end a column block. None for a one-column page."""
+    lines = [line.rstrip() for line in layout.split("\n")]
+    body = [line for line in lines if line.strip()]
+    if len(body) < MIN_COLUMN_LINES:
+        return None
+    width = max(len(line) for line in body)
+    counts = {
+        at: sum(1 for line in body if _split_at(line, at))
+        for at in range(width // 4, 3 * width // 4)
+    }
+    best_count = max(counts.values(), default=0)
+    if best_count < max(MIN_COLUMN_LINES, len(body) / 2):
+        return None
+    # The middle of the widest blank band, so a centred headline is seen to cross it.
+    first = min(at for at, count in counts.items() if count == best_count)
+    last = first
+    while counts.get(last + 1) == best_count:
+        last += 1
+    best = (first + last) // 2
+    lefts = [line[:best].strip() for line in body if _split_at(line, best)]
+    if sum(map(len, lefts)) / len(lefts) < MIN_COLUMN_CHARS:  # short cells: a table
+        return None
+    out: list[str] = []
+    left: list[str] = []
+    right: list[str] = []
+    for line in body:
+        head, gutter, tail = line[:best], line[best : best + GUTTER], line[best + GUTTER :]
+        if gutter.strip():  # crosses the gutter: full width, its own block
+            out += [*_blocks(left, right), line.strip(), ""]
+            left, right = [], []
+            continue
+        if head.strip():
+            left.append(head.strip())
+        if tail.strip():
+            right.append(tail.strip())
+    return out + _blocks(left, right)
+
+
+def _blocks(left: list[str], right: list[str]) -> list[str]:
+    """The left column, then the right one, each ended by a block break."""
+    out: list[str] = []
+    for column in (left, right):
+        if column:
+            out += [*column, ""]
+    return out
+
+
+def _split_at(line: str, at: int) -> bool:
+    return (
+        len(line) > at + GUTTER
+        and not line[at : at + GUTTER].strip()
+        and bool(line[:at].strip())
+        and bool(line[at + GUTTER :].strip())
+    )
+
+
 def _meta(info: object, key: str) -> str | None:
     """A metadata field as tidy text (pypdf's properties for standard keys, raw otherwise)."""
     if info is None:
@@ -99,8 +169,16 @@ def _meta(info: object, key: str) -> str | None:
 
 
 def _page_lines(text: str) -> list[str]:
+    """Tidy lines; a blank line (a block break) is kept once, never at either end."""
     text = text.replace("\u00ad", "").replace("\r\n", "\n").replace("\r", "\n")
-    return [" ".join(line.split()) for line in text.split("\n") if line.strip()]
+    out: list[str] = []
+    for raw in text.split("\n"):
+        line = " ".join(raw.split())
+        if line or (out and out[-1]):
+            out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return out
 
 
 def _shape(line: str) -> str:
@@ -144,15 +222,20 @@ def strip_running_lines(pages: list[list[str]]) -> list[list[str]]:
 def paragraphs(lines: list[str]) -> str:
     """Unwrap a page's lines: a line that fills the measure continues on the next one.
 
-    A line ends its paragraph when it is short (a heading, a paragraph's last line) or ends
-    a sentence well short of the measure; ``exam-`` + ``ple`` becomes ``example``.
+    A line ends its paragraph when it is short (a heading, a paragraph's last line), ends
+    a sentence well short of the measure, or comes before a blank line (a block break);
+    ``exam-`` + ``ple`` becomes ``example``.
     """
+    lines = [line for i, line in enumerate(lines) if line or 0 < i < len(lines) - 1]
     if not lines:
         return ""
-    measure = statistics.median(len(line) for line in lines) if len(lines) > 2 else 0
-    measure = max(measure, max(len(line) for line in lines) * 0.8)
+    text = [line for line in lines if line]
+    measure = statistics.median(len(line) for line in text) if len(text) > 2 else 0
+    measure = max(measure, max(len(line) for line in text) * 0.8)
     out = [lines[0]]
     for prev, line in itertools.pairwise(lines):
+        if not line:  # a block break: the next line starts a paragraph
+            continue
         short = len(prev) < 0.6 * measure
         ends = bool(_SENTENCE_END.search(prev)) and len(prev) < 0.9 * measure
         if short or ends:

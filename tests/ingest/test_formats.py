@@ -400,3 +400,22 @@ def test_error_kinds_map_to_statuses() -> None:
         parse_bytes(b"x", ".xlsx", "a", "a.xlsx")
     with pytest.raises(Unsupported):
         parse_bytes(b"\x00\x01binary", ".txt", "a", "a.txt")
+
+
+def test_two_column_page_is_read_column_by_column() -> None:
+    [doc] = load(formats.two_column_pdf(), ".pdf")
+    # The headline, then each column whole (its lines unwrapped into one paragraph).
+    assert doc.text.split("\n") == ["Marrowby Harbour Bulletin", *formats.TWO_COLUMNS]
+    assert doc.title == "Marrowby Harbour Bulletin"
+
+
+def test_one_column_text_and_tables_are_not_split_into_columns() -> None:
+    from ingest.pdf import two_columns
+
+    prose = "\n".join(
+        "The Brannock engineers inspected the locks and found the gates sound enough."
+        for _ in range(8)
+    )
+    assert two_columns(prose) is None
+    table = "\n".join(f"Keeper {i}        Night watch" for i in range(8))
+    assert two_columns(table) is None
