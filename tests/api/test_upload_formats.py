@@ -3,6 +3,8 @@ page a citation quotes from, and each bad input as a 4xx that leaves the store a
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -160,10 +162,25 @@ def test_bad_inputs_are_4xx_and_store_nothing(
     assert rw_client.get("/v1/documents").json() == before  # nothing lost, nothing added
 
 
+def finished(client: TestClient, response):
+    """The upload's outcome: a large body may be a background job (202), polled to its end."""
+    if response.status_code != 202:
+        return response
+    url = response.json()["url"]
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        job = client.get(url).json()
+        if job["status"] in ("done", "failed"):
+            assert job["status"] == "done", job
+            return client.get(url)
+        time.sleep(0.2)
+    raise AssertionError(f"job {url} did not finish")
+
+
 def test_500_page_pdf_is_stored_with_every_page(empty_client: TestClient) -> None:
     data = formats.long_pdf(500)
     assert len(data) < 5_000_000  # within the default body limit
-    response = upload(empty_client, "survey.pdf", data, PDF)
+    response = finished(empty_client, upload(empty_client, "survey.pdf", data, PDF))
     assert response.status_code == 200, response.text
     doc = empty_client.get("/v1/documents/survey.pdf").json()
     assert len(doc["page_starts"]) == 500
