@@ -240,6 +240,57 @@ def evaluate(
     raise typer.Exit(code)
 
 
+@app.command()
+def doctor(
+    repair: Annotated[
+        bool,
+        typer.Option(help="Delete orphan chunks; re-embed ghost documents from their text."),
+    ] = False,
+) -> None:
+    """Check that the documents list agrees with the stored chunks (exit 1 if not)."""
+    from rag.store.bm25 import BM25Index
+    from rag.store.chroma import ChromaStore, StoreUnavailable
+
+    settings = Settings()
+    try:
+        store = ChromaStore(settings)
+        found = store.check()
+    except (StoreUnavailable, ValueError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(3) from exc
+    console.print(f"store: {found.summary()}", markup=False, highlight=False)
+    bm25 = BM25Index(settings.bm25_path / settings.collection)
+    current = bm25._load(store.generation())
+    console.print(f"bm25 cache: {'current' if current else 'stale (rebuilt on next start)'}")
+    if found.ok or not repair:
+        raise typer.Exit(0 if found.ok else 1)
+    store.close()
+    _repair(settings, found.ghosts)
+
+
+def _repair(settings: Settings, ghosts: dict[str, tuple[int, int]]) -> None:
+    """Orphans go (``repair``); ghosts are ingested again from the text their record holds."""
+    from ingest.loaders import SourceDocument
+    from ingest.pipeline import IngestPipeline
+
+    comps = _components(settings)
+    pipeline = IngestPipeline(settings, comps.store, comps.embedder, comps.bm25)
+    stored = comps.store.get_documents(ghosts)
+    docs = [
+        SourceDocument(m.doc_id, m.title, text, date=m.date, source=m.source, url=m.url)
+        for m, text in stored.values()
+    ]
+    report = pipeline.ingest(docs)
+    after = comps.store.check()
+    console.print(
+        f"repaired: {report.repaired_chunks} orphan chunks deleted, "
+        f"{report.updated + report.new} ghost documents re-embedded; now: {after.summary()}",
+        markup=False,
+        highlight=False,
+    )
+    raise typer.Exit(0 if after.ok else 1)
+
+
 @documents_app.command("list")
 def documents_list() -> None:
     """Stored documents with their chunk counts."""

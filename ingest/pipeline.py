@@ -5,17 +5,24 @@ Policies, stated once:
   the content hash covers title, text and metadata, so only real changes re-embed.
 - duplicates: a second document with the same ``doc_id`` in one run, or with the same content
   as a document already kept under another id, is skipped and reported ("duplicate of ...").
-- crashes: chunks are written before their document record (the commit marker), and every run
-  starts by deleting chunks no record backs, so a re-run converges to the uninterrupted state.
+- crashes: a new version's chunks are written beside the old ones (ids carry the hash), then
+  its record (the commit marker), then the old chunks are deleted, so a crash at any point
+  leaves exactly the old or exactly the new version; every run starts by deleting chunks no
+  record backs and re-embeds documents listed without their chunks (ghosts), so a re-run
+  converges to the uninterrupted state.
+- readers: only the commit (record upsert, generation bump and, for the API, the BM25 sync)
+  runs inside ``commit_guard``; embedding and chunk writes run beside questions.
 - prune: removes stored documents this run did not produce; it is refused when a file failed
   to load, so an unreadable file never costs its stored document.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -85,6 +92,13 @@ class IngestPipeline:
         self.embedder = embedder
         self.bm25 = bm25
         self.chunker = Chunker(settings.chunk_size, settings.chunk_overlap)
+        # The API sets these: its store lock's write side, and a BM25 sync inside it, so
+        # questions wait only for the commit and never find BM25 behind the store.
+        self.commit_guard: Callable[[], contextlib.AbstractContextManager[object]] = (
+            contextlib.nullcontext
+        )
+        self.sync_on_commit = False
+        self._writing = threading.Lock()  # one ingest or delete at a time
 
     # --- loading -----------------------------------------------------------------------
     def load(self, paths: list[Path], report: IngestReport) -> list[SourceDocument]:
@@ -139,17 +153,29 @@ class IngestPipeline:
         progress: Progress | None = None,
     ) -> IngestReport:
         """Store loaded documents: embed only new or changed ones, then bring BM25 in step."""
+        with self._writing:
+            return self._ingest(raw, report or IngestReport(), prune, progress)
+
+    def _ingest(
+        self,
+        raw: list[SourceDocument],
+        report: IngestReport,
+        prune: bool,
+        progress: Progress | None,
+    ) -> IngestReport:
         started = time.perf_counter()
-        report = report or IngestReport()
         self.store.check_embedder(self.embedder.backend, record=True)
-        report.repaired_chunks = self.store.repair()
+        found = self.store.repair()
+        report.repaired_chunks = len(found.orphan_chunks)
         docs = self.accept(raw, report)
         stored = self.store.document_hashes()
+        # A ghost (listed, its chunks gone) never answers: re-embed it as if it had changed.
+        current = {d: h for d, h in stored.items() if d not in found.ghosts}
         changed: list[tuple[SourceDocument, str]] = []
         for doc in docs:
             digest = content_hash(doc)
             report.doc_ids.append(doc.doc_id)
-            if stored.get(doc.doc_id) == digest:
+            if current.get(doc.doc_id) == digest:
                 report.unchanged += 1
             else:
                 changed.append((doc, digest))
@@ -167,19 +193,27 @@ class IngestPipeline:
                 seen = {d.doc_id for d in docs}
                 stale = [doc_id for doc_id in stored if doc_id not in seen]
 
-        dirty = bool(changed or stale or report.repaired_chunks)
-        if dirty:
-            # Bump first: if this run dies midway, every BM25 cache is already marked stale.
-            self.store.bump_generation()
         report.chunks_written = self._write(changed, set(stored), progress)
-        for doc_id in stale:
-            self.store.delete_document(doc_id)
-            report.removed += 1
-        if dirty:
-            self.store.bump_generation()
+        if stale or report.repaired_chunks:
+            with self.commit_guard():
+                for doc_id in stale:
+                    self.store.delete_document(doc_id)
+                    report.removed += 1
+                self.store.bump_generation()
+                if self.sync_on_commit:
+                    self.bm25.sync(self.store)
         self.bm25.sync(self.store)
         report.seconds = time.perf_counter() - started
         return report
+
+    def _commit(self, items: list, replacing: set[str]) -> None:
+        """Switch records to the new versions (the generation with them), then drop the old."""
+        with self.commit_guard():
+            self.store.commit(items)
+            self.store.bump_generation()  # every BM25 cache is now stale, even after a crash
+            if self.sync_on_commit:
+                self.bm25.sync(self.store)
+        self.store.drop_superseded(items, replacing)
 
     def _write(
         self,
@@ -194,7 +228,7 @@ class IngestPipeline:
         done = 0
         for group in _batches(plans, self.settings.embed_batch_size * 8):
             texts = [c.text for _, _, chunks in group for c in chunks]
-            vectors = iter(self.embedder.embed_documents(texts) if texts else [])
+            vectors = iter(self._embed(texts, done, total_chunks, progress))
             items = []
             for doc, digest, chunks in group:
                 meta = DocumentMeta(
@@ -222,15 +256,30 @@ class IngestPipeline:
                 ]
                 items.append((meta, doc.text, records))
                 done += len(records)
-            self.store.write_documents(items, replacing=replacing)
+            self.store.write_chunks(items)  # invisible to readers until the commit
+            self._commit(items, replacing)
             if progress:
                 progress(done, total_chunks)
         return done
 
+    def _embed(
+        self, texts: list[str], done: int, total: int, progress: Progress | None
+    ) -> list[list[float]]:
+        """Vectors in slices (one huge document is one group), reporting each slice: the
+        embedder is held for one slice at a time and a job's progress moves within a file."""
+        step = max(1, self.settings.embed_batch_size * 4)
+        vectors: list[list[float]] = []
+        for i in range(0, len(texts), step):
+            vectors += self.embedder.embed_documents(texts[i : i + step])
+            if progress and i + step < len(texts):
+                progress(done + len(vectors), total)
+        return vectors
+
     def delete(self, doc_id: str) -> bool:
-        existed = self.store.delete_document(doc_id)
-        if existed:
-            self.bm25.drop_document(doc_id, self.store.bump_generation())
+        with self._writing, self.commit_guard():
+            existed = self.store.delete_document(doc_id)
+            if existed:
+                self.bm25.drop_document(doc_id, self.store.bump_generation())
         return existed
 
 

@@ -2,9 +2,13 @@
 
 Three collections:
 - ``<name>``: chunks (our own MiniLM vectors, text, offsets, doc metadata, content hash);
-- ``<name>__docs``: one record per document holding its cleaned text; written *last* when a
-  document changes, so it is the commit marker (a chunk whose hash differs from its document
-  record is in-flight or stale, and readers ignore it);
+- ``<name>__docs``: one record per document holding its cleaned text; written *after* its
+  chunks, so it is the commit marker. A version's chunks have ids of their own
+  (``doc:index@hash``), so a replace never overwrites the version that answers: the new chunks
+  go in beside the old, the record switches to the new hash in one upsert, then the old chunks
+  are deleted. Readers (``query``, ``all_chunks``) return only chunks whose hash is their
+  record's, so until the commit the old version answers, after it the new one, and a crash at
+  any point leaves exactly one of them (plus orphans ``repair`` deletes);
 - ``<name>__state``: a generation token bumped on every change, so BM25 indexes in any
   process know when to rebuild; and the embedding backend whose vectors fill the store
   (torch and onnx-int8 vectors are close, not equal, so a store never mixes them).
@@ -18,7 +22,7 @@ import threading
 import uuid
 import weakref
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
@@ -47,6 +51,35 @@ class StoreInUse(StoreUnavailable):
 
 class EmbedderMismatch(ValueError):
     """The store holds vectors of another embedding backend than the one loaded."""
+
+
+def chunk_id(doc_id: str, index: int, content_hash: str) -> str:
+    """One version's chunk id: versions never share ids, so a replace can't overwrite."""
+    return f"{doc_id}:{index}@{content_hash[:12]}"
+
+
+@dataclass
+class Consistency:
+    """What ``ChromaStore.check`` found: the documents list agrees with the chunks when there
+    are no ghosts (a record whose committed chunks are missing) and no orphans (chunks no
+    record backs: an interrupted write's or a superseded version's)."""
+
+    documents: int = 0
+    chunks: int = 0
+    orphan_chunks: list[str] = field(default_factory=list)
+    ghosts: dict[str, tuple[int, int]] = field(default_factory=dict)  # id -> (listed, found)
+
+    @property
+    def ok(self) -> bool:
+        return not self.orphan_chunks and not self.ghosts
+
+    def summary(self) -> str:
+        ghosts = ", ".join(f"{d} ({n} listed, {f} stored)" for d, (n, f) in self.ghosts.items())
+        return (
+            f"{self.documents} documents, {self.chunks} committed chunks, "
+            f"{len(self.orphan_chunks)} orphan chunks, {len(self.ghosts)} ghost documents"
+            + (f": {ghosts}" if ghosts else "")
+        )
 
 
 @dataclass(frozen=True)
@@ -258,7 +291,7 @@ class ChromaStore:
         }
 
     def write_document(self, meta: DocumentMeta, text: str, chunks: list[ChunkRecord]) -> None:
-        """Replace one document's chunks, then commit its record."""
+        """Replace one document atomically: new chunks, then its record, then old chunks out."""
         self.write_documents([(meta, text, chunks)], replacing={meta.doc_id})
 
     def write_documents(
@@ -266,11 +299,17 @@ class ChromaStore:
         items: list[tuple[DocumentMeta, str, list[ChunkRecord]]],
         replacing: set[str] | None = None,
     ) -> None:
-        """Write many documents in a few calls; safe to repeat after a crash.
+        """Write many documents in a few calls, each replace atomic; safe to repeat after a
+        crash. ``replacing`` names the documents that may have an older version stored."""
+        self.write_chunks(items)
+        self.commit(items)
+        self.drop_superseded(items, replacing)
+
+    def write_chunks(self, items: list[tuple[DocumentMeta, str, list[ChunkRecord]]]) -> None:
+        """The new versions' chunks, beside any old ones: invisible until ``commit``.
 
         Every Chroma write costs a fixed few fsyncs, so chunks of all documents go in shared
-        upserts, stale chunks of the ``replacing`` (already stored) documents go in one delete,
-        and the document records, the commit markers, go last in one upsert.
+        upserts.
         """
         ids: list[str] = []
         vectors: list[list[float]] = []
@@ -279,7 +318,7 @@ class ChromaStore:
         for meta, _, chunks in items:
             base = _chunk_meta(meta)
             for c in chunks:
-                ids.append(f"{meta.doc_id}:{c.index}")
+                ids.append(chunk_id(meta.doc_id, c.index, meta.content_hash))
                 vectors.append(list(c.embedding))
                 texts.append(c.text)
                 metas.append(
@@ -299,14 +338,9 @@ class ChromaStore:
                 documents=texts[i : i + _BATCH],
                 metadatas=metas[i : i + _BATCH],
             )
-        stale = [
-            {"$and": [{"doc_id": meta.doc_id}, {"chunk_index": {"$gte": len(chunks)}}]}
-            for meta, _, chunks in items
-            if meta.doc_id in (replacing or set())
-        ]
-        for i in range(0, len(stale), 100):
-            group = stale[i : i + 100]
-            self._call(self.chunks.delete, where=group[0] if len(group) == 1 else {"$or": group})
+
+    def commit(self, items: list[tuple[DocumentMeta, str, list[ChunkRecord]]]) -> None:
+        """Switch the records to the new versions: one upsert, so all at once or none."""
         if items:
             self._call(
                 self.docs.upsert,
@@ -319,6 +353,21 @@ class ChromaStore:
                 ],
             )
 
+    def drop_superseded(
+        self,
+        items: list[tuple[DocumentMeta, str, list[ChunkRecord]]],
+        replacing: set[str] | None = None,
+    ) -> None:
+        """Delete the chunks of versions the records no longer name (after ``commit``)."""
+        stale = [
+            {"$and": [{"doc_id": meta.doc_id}, {"content_hash": {"$ne": meta.content_hash}}]}
+            for meta, _, _ in items
+            if replacing is None or meta.doc_id in replacing
+        ]
+        for i in range(0, len(stale), 100):
+            group = stale[i : i + 100]
+            self._call(self.chunks.delete, where=group[0] if len(group) == 1 else {"$or": group})
+
     def delete_document(self, doc_id: str) -> bool:
         """Drop the record first (readers stop trusting its chunks), then the chunks."""
         existed = bool(self._call(self.docs.get, ids=[doc_id], include=[])["ids"])
@@ -326,25 +375,47 @@ class ChromaStore:
         self._call(self.chunks.delete, where={"doc_id": doc_id})
         return existed
 
-    def repair(self) -> int:
-        """Delete chunks not backed by a committed document record (left by an interrupted run)."""
-        hashes = self.document_hashes()
-        got = self._call(self.chunks.get, include=["metadatas"])
-        orphans = [
-            cid
-            for cid, m in zip(got["ids"], got["metadatas"], strict=True)
-            if hashes.get(str(m.get("doc_id"))) != m.get("content_hash")
-        ]
+    def check(self) -> Consistency:
+        """Compare the documents list with the chunks (``briefqa doctor``); reads only."""
+        got = self._call(self.docs.get, include=["metadatas"])
+        listed = {
+            i: (str(m.get("content_hash", "")), int(m.get("n_chunks", 0)))
+            for i, m in zip(got["ids"], got["metadatas"], strict=True)
+        }
+        report = Consistency(documents=len(listed))
+        found: dict[str, int] = {}
+        for offset in range(0, self.count_chunks(), _BATCH):
+            page = self._call(self.chunks.get, include=["metadatas"], limit=_BATCH, offset=offset)
+            for cid, m in zip(page["ids"], page["metadatas"], strict=True):
+                doc_id = str(m.get("doc_id"))
+                if doc_id in listed and listed[doc_id][0] == m.get("content_hash"):
+                    found[doc_id] = found.get(doc_id, 0) + 1
+                else:
+                    report.orphan_chunks.append(cid)
+        report.chunks = sum(found.values())
+        report.ghosts = {
+            doc_id: (n, found.get(doc_id, 0))
+            for doc_id, (_, n) in listed.items()
+            if found.get(doc_id, 0) != n
+        }
+        return report
+
+    def repair(self) -> Consistency:
+        """Delete chunks no committed record backs (an interrupted run's, or a superseded
+        version's); returns what ``check`` found. Ghosts are the caller's (ingest re-embeds)."""
+        report = self.check()
+        orphans = report.orphan_chunks
         for i in range(0, len(orphans), _BATCH):
             self._call(self.chunks.delete, ids=orphans[i : i + _BATCH])
-        return len(orphans)
+        return report
 
     # --- chunks ------------------------------------------------------------------------
     def count_chunks(self) -> int:
         return int(self._call(self.chunks.count))
 
     def all_chunks(self) -> list[RetrievedChunk]:
-        """Every chunk with text and metadata (BM25 rebuilds read this), fetched in pages."""
+        """Every committed chunk with text and metadata (BM25 rebuilds read this), in pages."""
+        hashes = self.document_hashes()
         out: list[RetrievedChunk] = []
         total = self.count_chunks()
         for offset in range(0, total, _BATCH):
@@ -354,13 +425,25 @@ class ChromaStore:
             out.extend(
                 _chunk(i, d, m, None)
                 for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+                if hashes.get(str(m.get("doc_id"))) == m.get("content_hash")
             )
         return out
+
+    def committed(self, chunks: list[RetrievedChunk]) -> list[RetrievedChunk]:
+        """Only the chunks of the versions their records name (one small read)."""
+        doc_ids = list(dict.fromkeys(c.doc_id for c in chunks))
+        if not doc_ids:
+            return chunks
+        got = self._call(self.docs.get, ids=doc_ids, include=["metadatas"])
+        hashes = {
+            i: m.get("content_hash") for i, m in zip(got["ids"], got["metadatas"], strict=True)
+        }
+        return [c for c in chunks if hashes.get(c.doc_id) == c.content_hash]
 
     def query(
         self, embedding: Sequence[float], k: int, filters: Filters | None = None
     ) -> list[RetrievedChunk]:
-        """Dense nearest neighbours; ``score`` is cosine similarity."""
+        """Dense nearest neighbours of committed versions; ``score`` is cosine similarity."""
         if k <= 0:
             return []
         got = self._call(
@@ -370,16 +453,18 @@ class ChromaStore:
             where=chroma_where(filters),
             include=["documents", "metadatas", "distances"],
         )
-        return [
-            _chunk(i, d, m, 1.0 - float(dist))
-            for i, d, m, dist in zip(
-                got["ids"][0],
-                got["documents"][0],
-                got["metadatas"][0],
-                got["distances"][0],
-                strict=True,
-            )
-        ]
+        return self.committed(
+            [
+                _chunk(i, d, m, 1.0 - float(dist))
+                for i, d, m, dist in zip(
+                    got["ids"][0],
+                    got["documents"][0],
+                    got["metadatas"][0],
+                    got["distances"][0],
+                    strict=True,
+                )
+            ]
+        )
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         if self._broken:
