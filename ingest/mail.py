@@ -31,8 +31,13 @@ def read_eml(data: bytes, doc_id: str, name: str) -> Iterator[SourceDocument]:
         raise LoadError(f"{name}: unreadable e-mail ({type(exc).__name__})") from exc
     if not isinstance(message, EmailMessage) or not (message.keys()):
         raise LoadError(f"{name}: not an e-mail (no headers)")
-    body = _body(message, doc_id, name)
-    attachments, unreadable = _attachments(message, doc_id, name)
+    try:
+        body = _body(message, doc_id, name)
+        attachments, unreadable = _attachments(message, doc_id, name)
+    except LoadError:
+        raise
+    except Exception as exc:  # a malformed MIME structure
+        raise LoadError(f"{name}: unreadable e-mail ({type(exc).__name__})") from exc
     if not body.strip() and not attachments:
         why = "; ".join(unreadable) or "no attachments"
         raise LoadError(f"{name}: e-mail has no text body and no readable attachment ({why})")

@@ -44,6 +44,7 @@ _NAMED = {
     "red": "#ff0000",
     "transparent": "transparent",
 }
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 _SIMPLE_SELECTOR = re.compile(r"^(?:[a-z][a-z0-9]*|\.[\w-]+|#[\w-]+)$", re.I)
 
@@ -126,6 +127,7 @@ def visible_html(html: str, name: str) -> str:
     import lxml.html
     from lxml import etree
 
+    html = _XML_DECLARATION.sub("", html, count=1)  # lxml refuses one in a str
     try:
         root = lxml.html.document_fromstring(
             html, parser=lxml.html.HTMLParser(remove_comments=True, remove_pis=True)

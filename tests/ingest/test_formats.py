@@ -338,6 +338,12 @@ def test_no_markup_survives_in_text_title_or_source() -> None:
     assert "5.1 metres" in doc.text
 
 
+def test_xhtml_with_an_xml_declaration_loads() -> None:
+    page = b'<?xml version="1.0" encoding="utf-8"?>\n<html><body><p>Gull census done.</p>'
+    [doc] = load(page, ".html")
+    assert doc.text == "Gull census done."
+
+
 def test_tiny_page_keeps_its_visible_text() -> None:
     [doc] = load(b"<html><head><title>Ferry</title></head><body><p>Leaves 23:40.</p>", ".html")
     assert (doc.title, doc.text) == ("Ferry", "Leaves 23:40.")
