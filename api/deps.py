@@ -1,7 +1,10 @@
 """Typed dependencies: everything a route needs comes from ``app.state``, built once per process.
 
 ``app.state`` holds ``settings``, ``components``, ``service`` (``QAService``), ``pipeline``
-(``IngestPipeline``), ``store_lock`` (``RWLock``) and ``startup_error``. When the store is down
+(``IngestPipeline``), ``store_lock`` (``RWLock``), ``jobs`` (background uploads) and
+``startup_error``. Uploads hold the store lock's write side only while they commit (the
+pipeline takes it), and embed with an embedder of their own, so a question never waits for an
+upload's embedding, only for its commit. When the store is down
 at startup the app still starts (``/healthz`` stays up, ``/readyz`` says why); the service is
 then built on a later request, at most once every ``REBUILD_INTERVAL_S`` seconds.
 """
@@ -18,9 +21,11 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 
 from api.observability import ObservedIngestPipeline, ObservedQAService
+from api.routes.jobs import JobQueue
 from ingest.pipeline import IngestPipeline
 from rag.components import Components
 from rag.config import Settings
+from rag.embed import Embedder
 from rag.service import QAService
 from rag.store.chroma import EmbedderMismatch, StoreUnavailable
 
@@ -100,6 +105,7 @@ def init_state(app: FastAPI, settings: Settings, components: Components | None) 
     state.service = None
     state.pipeline = None
     state.store_lock = RWLock()
+    state.jobs = JobQueue(nice=settings.ingest_nice)
     state.startup_error = None
     state.build_lock = threading.Lock()
     state.last_build_attempt = 0.0
@@ -135,14 +141,42 @@ def ensure_service(app: FastAPI, force: bool = False) -> QAService:
         state.components = components
         # The observed subclasses feed /metrics and the access log (api.observability).
         metrics = getattr(state, "metrics", None)
-        state.pipeline = ObservedIngestPipeline(
-            settings, components.store, components.embedder, components.bm25, metrics=metrics
+        pipeline = ObservedIngestPipeline(
+            settings,
+            components.store,
+            ingest_embedder(components),
+            components.bm25,
+            metrics=metrics,
         )
+        pipeline.commit_guard = state.store_lock.write
+        pipeline.sync_on_commit = True
+        state.pipeline = pipeline
         # warm: a local model evaluates its static prompt prefix now, not on the first question.
         answerers = build_answerers(settings, warm=True)
         state.service = ObservedQAService(components, answerers, metrics=metrics)
         state.startup_error = None
         return state.service
+
+
+_ingest_embedders: dict[tuple[str, str], Embedder] = {}
+_ingest_embedders_lock = threading.Lock()
+
+
+def ingest_embedder(components: Components) -> Embedder:
+    """An embedder for uploads beside the one questions use (same backend and model).
+
+    The embedder serialises its calls; sharing it would make a question wait for a whole
+    batch of an upload's chunks. One per backend and process (tests build many apps).
+    """
+    query = components.embedder
+    settings = components.settings
+    key = (query.backend, settings.embedder_path)
+    with _ingest_embedders_lock:
+        found = _ingest_embedders.get(key)
+        if found is None:
+            found = Embedder(settings.model_copy(update={"embed_backend": query.backend}))
+            _ingest_embedders[key] = found
+        return found
 
 
 # --- dependencies -------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from rag.config import Settings
 PUBLIC_PATHS = frozenset({"/", "/eval", "/healthz", "/readyz", "/favicon.ico"})
 PUBLIC_PREFIXES = ("/static/",)
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+UNLIMITED_PREFIXES = ("/v1/jobs/",)  # polling a job is a dict lookup; clients poll often
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 WRITE_PREFIX = "/v1/documents"
 REALM = 'Bearer realm="briefing-qa"'
@@ -144,6 +145,10 @@ class TokenBucket:
                 del self._buckets[ident]
 
 
+def _unlimited(path: str) -> bool:
+    return path in UNLIMITED_PATHS or path.startswith(UNLIMITED_PREFIXES) or is_public(path)
+
+
 def trusted_networks(entries: list[str]) -> list[IPNetwork]:
     """``["10.0.0.0/8", "127.0.0.1"]`` -> networks; a bad entry is a configuration error."""
     try:
@@ -234,7 +239,7 @@ class SecurityMiddleware:
                 detail = "this operation needs an admin key (BRIEFQA_ADMIN_KEYS)"
                 await _refuse(scope, receive, send, 403, (detail, {}))
                 return
-        if self.limiter is not None and path not in UNLIMITED_PATHS and not is_public(path):
+        if self.limiter is not None and not _unlimited(path):
             who = identity.key_id or ip
             wait = self.limiter.take(who)
             if wait > 0:

@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     max_question_chars: int = 2_000
     max_history_turns: int = 20
     max_top_k: int = 50
+    # Uploads with a larger body are ingested as a background job: 202 and GET /v1/jobs/{id}.
+    async_upload_bytes: int = 64_000
+    # CPU niceness of the background ingest thread (0 = same as questions).
+    ingest_nice: int = 10
 
     # --- eval reports --------------------------------------------------------------------
     # Where `briefqa eval --out` writes; the /eval page shows every report.md found here.

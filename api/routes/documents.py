@@ -1,20 +1,23 @@
 """``/v1/documents``: list, read, upload (raw body, or several files as multipart) and delete.
 
-Uploads go through the same ingest pipeline as the CLI (clean, chunk, embed, store, BM25), under
-the store's write lock, so a question never sees a half-written document.
+Uploads go through the same ingest pipeline as the CLI (clean, chunk, embed, store, BM25); only
+their commit holds the store's write lock, and a half-written version is never visible, so
+questions go on during an upload. Large bodies become background jobs (202, /v1/jobs/{id}).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import PipelineDep, RWLock, ServiceDep, StoreLockDep
+from api.deps import PipelineDep, RWLock, ServiceDep, SettingsDep, StoreLockDep
 from api.errors import invalid
+from api.routes.jobs import JobAccepted
 from api.schemas import (
     DeleteResult,
     DocumentDetail,
@@ -95,12 +98,19 @@ def get_document(doc_id: str, service: ServiceDep, lock: StoreLockDep) -> Docume
     "",
     response_model=UploadResult,
     openapi_extra=_UPLOAD_BODY,
-    responses={400: {}, 413: {}, 415: {}, 422: {}},
+    responses={
+        202: {"model": JobAccepted, "description": "large body: ingested as a background job"},
+        400: {},
+        413: {},
+        415: {},
+        422: {},
+    },
 )
 async def upload_document(
     request: Request,
     pipeline: PipelineDep,
     lock: StoreLockDep,
+    settings: SettingsDep,
     doc_id: Annotated[
         str | None,
         Query(
@@ -114,8 +124,11 @@ async def upload_document(
     source: Annotated[str | None, Query(max_length=500)] = None,
     date: Annotated[str | None, Query(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")] = None,
     url: Annotated[str | None, Query(max_length=2000)] = None,
-) -> UploadResult:
+) -> UploadResult | JSONResponse:
     """Store one document (or a JSONL batch); an existing ``doc_id`` is replaced.
+
+    A body over ``async_upload_bytes`` is answered at once with 202 and a job
+    (``GET /v1/jobs/{id}``: progress, then this same result); smaller ones wait for it.
 
     The Content-Type picks the parser. ``title``/``source``/``date``/``url`` override what the
     file says; for JSONL they only fill records that lack the field.
@@ -126,7 +139,19 @@ async def upload_document(
     data = await request.body()  # the body-limit middleware stops oversized bodies here
     overrides = {"title": title, "source": source, "date": date, "url": url}
     docs = await run_in_threadpool(_parse, data, suffix, doc_id, overrides)
+    if len(data) > settings.async_upload_bytes:  # large: a background job (api/routes/jobs.py)
+        job = request.app.state.jobs.submit(
+            lambda progress: _upload_result(_ingest(pipeline, lock, docs, progress)).model_dump()
+        )
+        url = f"/v1/jobs/{job.id}"
+        accepted = JobAccepted(job_id=job.id, status=job.status, url=url)
+        return JSONResponse(accepted.model_dump(), status_code=202, headers={"Location": url})
     report = await run_in_threadpool(_ingest, pipeline, lock, docs)
+    return _upload_result(report)
+
+
+def _upload_result(report: IngestReport) -> UploadResult:
+    """The upload's outcome; 400 when nothing could be stored."""
     if not report.doc_ids:
         reasons = "; ".join(f"{n}: {r}" for n, r in report.skipped) or "no documents"
         raise HTTPException(400, f"nothing stored ({reasons})")
@@ -145,8 +170,7 @@ async def upload_document(
 @router.delete("/{doc_id:path}", response_model=DeleteResult, responses={404: {}})
 def delete_document(doc_id: str, pipeline: PipelineDep, lock: StoreLockDep) -> DeleteResult:
     """Remove a document and its chunks; 404 when there is no such document."""
-    with lock.write():
-        existed = pipeline.delete(doc_id)
+    existed = pipeline.delete(doc_id)  # under the store's write lock (the pipeline takes it)
     if not existed:
         raise HTTPException(404, f"no document '{doc_id}'")
     return DeleteResult(doc_id=doc_id)
@@ -171,9 +195,15 @@ def _parse(
     return docs
 
 
-def _ingest(pipeline: IngestPipeline, lock: RWLock, docs: list[SourceDocument]) -> IngestReport:
-    with lock.write():
-        return pipeline.ingest(docs)
+def _ingest(
+    pipeline: IngestPipeline,
+    lock: RWLock,
+    docs: list[SourceDocument],
+    progress: Callable[[int, int], None] | None = None,
+) -> IngestReport:
+    """The pipeline holds ``lock``'s write side (its ``commit_guard``) only while it commits:
+    questions go on while an upload is parsed, chunked and embedded."""
+    return pipeline.ingest(docs, progress=progress)
 
 
 def _override(

@@ -1,0 +1,136 @@
+"""Background ingest jobs: ``POST /v1/documents`` answers 202 with a job for large bodies, and
+``GET /v1/jobs/{id}`` reports its progress and, once done, the upload's result.
+
+One worker thread runs the jobs in order (writers are serialised by the pipeline anyway), at
+a lower CPU priority (``ingest_nice``), so on a busy machine questions get the cores first.
+Jobs live in memory: a restart forgets them (their documents are committed or not, never
+half-stored, see ``rag.store.chroma``). The newest ``KEEP`` finished jobs are kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/v1/jobs", tags=["documents"])
+
+JobStatus = Literal["queued", "running", "done", "failed"]
+Progress = Callable[[int, int], None]
+KEEP = 200
+
+
+class Job(BaseModel):
+    """One background upload: ``chunks_done`` of ``chunks_total`` embedded and stored so far."""
+
+    id: str
+    status: JobStatus = "queued"
+    created: float
+    started: float | None = None
+    finished: float | None = None
+    chunks_done: int = 0
+    chunks_total: int | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    error_status: int | None = None
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+    status: JobStatus
+    url: str
+
+
+class JobQueue:
+    """A single low-priority worker and the jobs it ran, newest last."""
+
+    def __init__(self, nice: int = 10) -> None:
+        self.nice = nice
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix="briefqa-ingest", initializer=self._lower
+                )
+            return self._pool
+
+    def _lower(self) -> None:
+        """Nice this worker thread only (Linux threads have their own priority)."""
+        if self.nice > 0 and hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
+            except OSError as exc:  # pragma: no cover - not permitted here
+                log.info("could not lower the ingest thread's priority: %s", exc)
+
+    def submit(self, work: Callable[[Progress], dict[str, Any]]) -> Job:
+        """Queue ``work(progress)``; its return value becomes the job's ``result``."""
+        job = Job(id=uuid.uuid4().hex, created=time.time())
+        with self._lock:
+            self._jobs[job.id] = job
+            self._forget_old()
+        self._executor().submit(self._run, job, work)
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+            return job.model_copy() if job is not None else None
+
+    def _run(self, job: Job, work: Callable[[Progress], dict[str, Any]]) -> None:
+        job.status, job.started = "running", time.time()
+
+        def progress(done: int, total: int) -> None:
+            job.chunks_done, job.chunks_total = done, total
+
+        try:
+            job.result = work(progress)
+            job.status = "done"
+        except HTTPException as exc:
+            job.status, job.error, job.error_status = "failed", str(exc.detail), exc.status_code
+        except Exception as exc:  # reported on the job; the traceback goes to the log
+            from api.errors import public_reason, storage_problem
+
+            log.exception("ingest job %s failed", job.id)
+            problem = storage_problem(exc)
+            reason = public_reason(exc)
+            job.status = "failed"
+            job.error_status, job.error = problem or (
+                503,
+                "The document store is unavailable; retry the upload"
+                + (f" ({reason})." if reason else "."),
+            )
+        finally:
+            job.finished = time.time()
+
+    def _forget_old(self) -> None:
+        finished = [i for i, j in self._jobs.items() if j.finished is not None]
+        for job_id in finished[: max(0, len(finished) - KEEP)]:
+            del self._jobs[job_id]
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+@router.get("/{job_id}", response_model=Job, responses={404: {}})
+async def get_job(job_id: str, request: Request) -> Job:
+    """A background upload's status, progress and (when done) result or error."""
+    job = request.app.state.jobs.get(job_id)
+    if job is None:
+        raise HTTPException(404, f"no job '{job_id}'")
+    return job
