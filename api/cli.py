@@ -143,9 +143,21 @@ def ask(
             highlight=False,
         )
         console.print(f"      \u201c{c.quote}\u201d", markup=False, style="dim", highlight=False)
-    status = "abstained" if result.abstained else "grounded" if result.grounded else "unverified"
+    if result.short_answer:
+        label = "short answer" if result.leads else "short answer (unsure)"
+        console.print(f"{label}: {result.short_answer}", markup=False, highlight=False)
+    if result.abstained:
+        status = f"abstained ({result.note})" if result.note else "abstained"
+    else:
+        quotes = "quotes verified" if result.grounded else "quotes NOT all verified"
+        status = f"{quotes}; confidence {result.confidence:.2f}"
+        if result.note:
+            status += f" ({result.note})"
     console.print(
-        f"[dim]{status}; answerer {result.answerer}; {result.timings.get('total', 0):.2f} s[/dim]"
+        f"{status}; answerer {result.answerer}; {result.timings.get('total', 0):.2f} s",
+        style="dim",
+        markup=False,
+        highlight=False,
     )
 
 

@@ -147,6 +147,7 @@ class ChatCompletion(BaseModel):
     grounded: bool
     abstained: bool
     short_answer: str | None = None
+    leads: bool = False
     confidence: float = 0.0
     note: str | None = None
 

@@ -1,95 +1,244 @@
-"""Calibrate abstention on gold sets: ``python -m eval.calibrate GOLD... --corpus PATH...``.
+"""Fit the span scorer and the answer-or-abstain model on the dev splits only.
 
-The service abstains when the best evidence scores below ``abstain_threshold`` or when the
-question's terms are mostly missing from the best passage (``max_missing_share``). This runs
-every question with both gates open, records the two signals and whether the extractive answer
-is correct, and prints the pairs that best balance answer accuracy on answerable questions
-against abstention on unanswerable ones.
+``python -m eval.calibrate [--sets seed,briefings,rgb,squad2-normans] [--corpus PATH ...]``
+
+1. Every dev question goes through retrieval and evidence selection (cross-encoder) over one
+   mixed collection of all the corpora; the top ``decide_consider`` sentences are kept.
+2. Span model (rag/data/spans.json): logistic regression over ``rag.spans.FEATURES`` of each
+   candidate in sentences that hold a gold answer; positive = the candidates with the best
+   SQuAD F1 against the gold (at least 0.5). Its short-answer threshold maximises the
+   short-answer F1; its lead threshold is the lowest at which a leading span is right
+   ``LEAD_PRECISION`` of the time.
+3. Decision model (rag/data/decision.json): logistic regression over ``rag.decide.FEATURES``
+   of each kept sentence; positive = an answerable question whose gold answer the sentence
+   holds. Its threshold maximises the mean over sets of balanced accuracy (answer accuracy on
+   answerable questions, abstention on unanswerable ones).
+Test splits are never read. The output printed here is quoted in docs/quality.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import pickle
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from eval.harness import load_gold
-from eval.metrics import is_correct
+import numpy as np
+
+from eval.harness import GoldItem, load_gold
+from eval.metrics import is_correct, squad_scores
 from eval.run import eval_settings
+from eval.splits import SETS, SPLIT_DIR, load_split
 from ingest.pipeline import IngestPipeline
+from rag import decide, spans
 from rag.components import build_components
 from rag.config import Settings
-from rag.evidence import missing_share
+from rag.rewrite import standalone_question
+from rag.schema import Evidence
 from rag.service import QAService
 
-
-@dataclass(frozen=True)
-class Observation:
-    gold: str
-    answerable: bool
-    correct: bool
-    score: float
-    missing: float
-
-    def answered(self, threshold: float, max_missing: float) -> bool:
-        return self.score >= threshold and self.missing <= max_missing
+DEFAULT_CORPUS = ["corpus", "eval/gold/briefings"]
+LEAD_PRECISION = 0.85  # policy: how often a leading span must be right on dev
+SHARED_CORPUS = ["rgb/passages.jsonl", "squad2-normans/corpus.jsonl"]
 
 
-def observe(service: QAService, gold_paths: list[Path]) -> list[Observation]:
+@dataclass
+class Observed:
+    set_name: str
+    item: GoldItem
+    standalone: str
+    evidence: list[Evidence]
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> np.ndarray:
+    """L2-regularised logistic regression by Newton's method (the bias, column 0, is free)."""
+    w = np.zeros(x.shape[1])
+    penalty = np.full(x.shape[1], l2)
+    penalty[0] = 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-np.clip(x @ w, -30, 30)))
+        grad = x.T @ (p - y) + penalty * w
+        hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-6)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.max(np.abs(step)) < 1e-7:
+            break
+    return w
+
+
+def observe(service: QAService, sets: list[str]) -> list[Observed]:
     out = []
-    for path in gold_paths:
-        for item in load_gold(path):
-            result = service.ask(item.question, history=item.history)
-            prepared, evidence = service.prepare(item.question, item.history)
-            score = evidence[0].score if evidence else 0.0
-            missing = (
-                missing_share(
-                    prepared.standalone_question, evidence[0].chunk, service.components.bm25.idf
-                )
-                if evidence
-                else 1.0
-            )
-            correct = item.answerable and is_correct(result.answer, item.answers)
-            out.append(Observation(path.name, item.answerable, correct, score, missing))
+    for name in sets:
+        gold_path, _ = SETS[name]
+        items = load_gold(gold_path, load_split(SPLIT_DIR / f"{name}.json", "dev"))
+        started = time.perf_counter()
+        for item in items:
+            standalone = standalone_question(item.question, item.history)
+            chunks = service.retrieve(standalone)
+            evidence = service.selector.select(standalone, chunks)
+            keep = evidence[: service.settings.decide_consider]
+            out.append(Observed(name, item, standalone, keep))
+        print(
+            f"observed {name}: {len(items)} dev questions in {time.perf_counter() - started:.0f} s"
+        )
     return out
 
 
-def rates(obs: list[Observation], threshold: float, max_missing: float) -> tuple[float, float]:
-    """(accuracy on answerable, abstention on unanswerable) under the given gates."""
-    answerable = [o for o in obs if o.answerable]
-    unanswerable = [o for o in obs if not o.answerable]
-    acc = sum(o.correct and o.answered(threshold, max_missing) for o in answerable)
-    abst = sum(not o.answered(threshold, max_missing) for o in unanswerable)
-    return acc / max(len(answerable), 1), abst / max(len(unanswerable), 1) if unanswerable else 1.0
+def _context(ev: Evidence) -> tuple[str, ...]:
+    return (ev.chunk.title, ev.context, ev.chunk.text)
+
+
+def fit_spans(observed: list[Observed]) -> spans.SpanModel:
+    rows, labels, groups = [], [], []
+    for o in observed:
+        if not o.item.answerable:
+            continue
+        kind = spans.question_kind(o.standalone)
+        if kind == "explain":
+            continue
+        for ev in o.evidence:
+            if not is_correct(ev.text, o.item.answers):
+                continue
+            cands = spans.candidates(ev.text)
+            f1s = [squad_scores(c.text, o.item.answers)[1] for c in cands]
+            if not cands or max(f1s) < 0.5:
+                continue
+            best = max(f1s)
+            for c, f1 in zip(cands, f1s, strict=True):
+                rows.append(spans.features(o.standalone, kind, ev.text, c, _context(ev)))
+                labels.append(float(f1 >= best))
+                groups.append((o.item.id, ev.start_char))
+    x, y = np.array(rows), np.array(labels)
+    w = fit_logistic(x, y)
+    model = spans.SpanModel(tuple(float(v) for v in w), 0.0, 0.0)
+    print(f"span model: {len(set(groups))} sentences, {len(rows)} candidates, {int(y.sum())} best")
+    # Lead threshold: short-answer F1 over dev questions whose top sentence holds the answer.
+    cases = []
+    for o in observed:
+        if o.item.answerable and o.evidence and is_correct(o.evidence[0].text, o.item.answers):
+            span = spans.best_span(o.standalone, o.evidence[0].text, _context(o.evidence[0]), model)
+            sentence_f1 = squad_scores(o.evidence[0].text, o.item.answers)[1]
+            span_f1 = squad_scores(span.text, o.item.answers)[1] if span else sentence_f1
+            cases.append((span.probability if span else 0.0, span_f1, sentence_f1))
+    best_t, best_f1 = 0.5, -1.0
+    for t in np.arange(0.0, 1.0, 0.02):
+        f1 = float(np.mean([sf if p >= t else lf for p, sf, lf in cases])) if cases else 0.0
+        if f1 > best_f1:
+            best_t, best_f1 = float(t), f1
+    print(f"short-answer threshold {best_t:.2f}: F1 {best_f1:.3f} on {len(cases)} cases")
+    # Lead threshold: the lowest at which leads are right (F1 >= 0.5) at least LEAD_PRECISION
+    # of the time, so a wrong name rarely heads an answer.
+    lead_t = 1.0
+    for t in np.arange(0.0, 1.0, 0.02):
+        leads = [sf >= 0.5 for p, sf, _ in cases if p >= t]
+        if leads and np.mean(leads) >= LEAD_PRECISION:
+            lead_t = float(t)
+            break
+    led = [sf >= 0.5 for p, sf, _ in cases if p >= lead_t]
+    print(
+        f"lead threshold {lead_t:.2f}: leads on {len(led)}/{len(cases)} cases, "
+        f"right {np.mean(led) if led else 0:.3f}"
+    )
+    return spans.SpanModel(model.weights, best_t, lead_t, "dev splits")
+
+
+def fit_decision(
+    observed: list[Observed], idf: decide.Idf, span_model: spans.SpanModel
+) -> decide.DecisionModel:
+    rows, labels, owners = [], [], []
+    for k, o in enumerate(observed):
+        top_ce = max((e.ce_score or 0.0 for e in o.evidence), default=0.0)
+        for rank, ev in enumerate(o.evidence, start=1):
+            span = spans.best_span(o.standalone, ev.text, _context(ev), span_model)
+            rows.append(decide.feature_vector(o.standalone, ev, rank, top_ce, span, idf))
+            labels.append(float(o.item.answerable and is_correct(ev.text, o.item.answers)))
+            owners.append(k)
+    x, y, owner = np.array(rows), np.array(labels), np.array(owners)
+    w = fit_logistic(x, y)
+    p = 1 / (1 + np.exp(-np.clip(x @ w, -30, 30)))
+    best_p = np.zeros(len(observed))
+    best_ok = np.zeros(len(observed), dtype=bool)
+    for k in range(len(observed)):
+        mine = np.flatnonzero(owner == k)
+        if len(mine):
+            j = mine[np.argmax(p[mine])]
+            best_p[k], best_ok[k] = p[j], bool(y[j])
+    names = list(dict.fromkeys(o.set_name for o in observed))
+
+    def objective(t: float) -> tuple[float, dict[str, tuple[float, float | None]]]:
+        per = {}
+        for name in names:
+            ks = [k for k, o in enumerate(observed) if o.set_name == name]
+            ans = [k for k in ks if observed[k].item.answerable]
+            una = [k for k in ks if not observed[k].item.answerable]
+            acc = float(np.mean([best_ok[k] and best_p[k] >= t for k in ans])) if ans else 0.0
+            abst = float(np.mean([best_p[k] < t for k in una])) if una else None
+            per[name] = (acc, abst)
+        balanced = [(a + b) / 2 if b is not None else a for a, b in per.values()]
+        return float(np.mean(balanced)), per
+
+    grid = [(objective(float(t)), float(t)) for t in np.arange(0.05, 0.95, 0.01)]
+    (score, per), threshold = max(grid, key=lambda g: g[0][0])
+    print(f"decision model: {len(rows)} sentences, {int(y.sum())} answer-bearing")
+    for name, value in zip(decide.FEATURES, w, strict=True):
+        print(f"  {name:18s} {value:+.3f}")
+    print(f"threshold {threshold:.2f}: mean balanced accuracy {score:.3f} on dev")
+    for name, (acc, abst) in per.items():
+        shown = "n/a" if abst is None else f"{abst:.3f}"
+        print(f"  {name:16s} accuracy {acc:.3f}  abstention {shown}")
+    return decide.DecisionModel(tuple(float(v) for v in w), threshold, "dev splits")
+
+
+def save(
+    path: Path, features: tuple[str, ...], weights: tuple[float, ...], **extra: object
+) -> None:
+    payload = {
+        "fitted_by": "python -m eval.calibrate (dev splits only)",
+        "features": list(features),
+        "weights": [round(v, 5) for v in weights],
+        **extra,
+    }
+    path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("gold", nargs="+", type=Path)
-    parser.add_argument("--corpus", action="append", type=Path, required=True)
-    parser.add_argument("--top", type=int, default=15, help="How many grid rows to print.")
-    args = parser.parse_args()
-
-    settings = eval_settings(Settings(), args.corpus).model_copy(
-        update={"abstain_threshold": 0.0, "max_missing_share": 1.0}
+    parser.add_argument("--sets", default=",".join(SETS))
+    parser.add_argument("--corpus", action="append", type=Path)
+    parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
+    parser.add_argument(
+        "--cache", type=Path, help="Pickle of the observed dev evidence: reused when present."
     )
+    args = parser.parse_args()
+    corpus = args.corpus or [Path(p) for p in DEFAULT_CORPUS] + [
+        args.shared / p for p in SHARED_CORPUS
+    ]
+    settings = eval_settings(Settings(torch_threads=2), corpus)
     comps = build_components(settings)
-    IngestPipeline(settings, comps.store, comps.embedder, comps.bm25).run(args.corpus, prune=True)
-    obs = observe(QAService(comps), args.gold)
-    grid = []
-    for t in [x / 100 for x in range(30, 76, 2)]:
-        for m in [x / 100 for x in range(30, 101, 10)]:
-            per_set = {
-                g: rates([o for o in obs if o.gold == g], t, m)
-                for g in dict.fromkeys(o.gold for o in obs)
-            }
-            balanced = sum((a + b) / 2 for a, b in per_set.values()) / len(per_set)
-            grid.append((balanced, t, m, per_set))
-    grid.sort(key=lambda row: -row[0])
-    print("balanced  threshold  max_missing  per gold set (accuracy, abstention)")
-    for balanced, t, m, per_set in grid[: args.top]:
-        sets = "  ".join(f"{g}: {a:.3f}/{b:.3f}" for g, (a, b) in per_set.items())
-        print(f"{balanced:8.3f}  {t:9.2f}  {m:11.2f}  {sets}")
+    report = IngestPipeline(settings, comps.store, comps.embedder, comps.bm25).run(
+        corpus, prune=True
+    )
+    print(f"collection {settings.collection}: {report.summary()}")
+    service = QAService(comps)
+    if args.cache and args.cache.exists():
+        observed = pickle.loads(args.cache.read_bytes())
+    else:
+        observed = observe(service, [s for s in args.sets.split(",") if s])
+        if args.cache:
+            args.cache.write_bytes(pickle.dumps(observed))
+    span_model = fit_spans(observed)
+    save(
+        spans.SPAN_MODEL,
+        spans.FEATURES,
+        span_model.weights,
+        short_threshold=round(span_model.short_threshold, 3),
+        lead_threshold=round(span_model.lead_threshold, 3),
+    )
+    model = fit_decision(observed, comps.bm25.idf, span_model)
+    save(decide.DECISION_MODEL, decide.FEATURES, model.weights, threshold=round(model.threshold, 3))
 
 
 if __name__ == "__main__":

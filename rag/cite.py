@@ -12,13 +12,17 @@ from rag.schema import Citation, Evidence
 from rag.store.chroma import ChromaStore
 from rag.text import CITE_MARK, citation_numbers, sentence_spans
 
-# An answer sentence ends after its citation group (and any closing punctuation).
-_AFTER_MARKS = re.compile(r"(?<=\])[.!?]?\s+(?=\S)")
+# An answer sentence ends after its citation group (and any closing punctuation). Only a
+# real marker ("[2]", "[1, 3]") ends one: brackets inside a quoted document sentence ("the
+# mayor [Jane Doe] opened it") do not.
+_AFTER_MARKS = re.compile(r"\[\d+(?:\s*,\s*\d+)*\][.!?]?(?=\s+\S)")
 
 
 def answer_sentences(answer: str) -> list[str]:
     """Split an answer into its cited sentences; quoted evidence stays in one piece."""
-    pieces = [p.strip() for p in _AFTER_MARKS.split(answer) if p.strip()]
+    cuts = [m.end() for m in _AFTER_MARKS.finditer(answer)]
+    bounds = zip([0, *cuts], [*cuts, len(answer)], strict=True)
+    pieces = [answer[a:b].strip() for a, b in bounds if answer[a:b].strip()]
     out: list[str] = []
     for piece in pieces:
         if citation_numbers(piece):

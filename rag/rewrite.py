@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from rag.schema import ChatTurn
-from rag.spans import candidate_spans
+from rag.spans import names_in
 from rag.text import STOPWORDS, terms, words
 
 _THING = re.compile(r"\b(it|its|they|them|their|there|that event|this event)\b", re.I)
@@ -40,7 +40,7 @@ def topic_of(text: str) -> str | None:
 
 
 def _first_name(text: str) -> str | None:
-    names = candidate_spans("name", text)
+    names = names_in(text)
     return names[0] if names else None
 
 

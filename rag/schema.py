@@ -73,6 +73,10 @@ class Evidence(BaseModel):
     suspect: bool = Field(
         default=False, description="reads as instructions to an answerer: quote only"
     )
+    ce_score: float | None = Field(
+        default=None, description="cross-encoder logit of (question, context + sentence)"
+    )
+    context: str = Field(default="", description="the sentence before it, in its chunk")
 
 
 class Draft(BaseModel):
@@ -164,6 +168,11 @@ class AnswerResult(BaseModel):
     retrieved: list[RetrievedChunk] = []
     timings: dict[str, float] = {}
     note: str | None = None
+    leads: bool = Field(
+        default=False,
+        description="the short answer is sure enough to lead with (the extractive answer "
+        "starts with it; the UI shows it in bold); otherwise it is a best guess",
+    )
     undated_left_out: int | None = Field(
         default=None,
         description="undated documents a date range left out (set filters.include_undated "

@@ -1,8 +1,10 @@
 """The question-answering service: the whole data path for one question, timed step by step.
 
-rewrite -> screen -> retrieve -> select evidence -> answer -> cite -> verify -> abstain.
-The system grounds; an answerer only phrases. Anything the verifier can't back is dropped,
-and an answer with nothing left falls back to extractive or abstains.
+rewrite -> screen -> retrieve -> rerank -> select evidence -> decide -> answer -> cite ->
+verify. The system grounds; an answerer only phrases. The decision model (rag/decide.py) says
+how likely the best sentence answers, and below its fitted threshold the service abstains.
+Anything the verifier can't back is dropped, and an answer with nothing left falls back to
+extractive or abstains.
 """
 
 from __future__ import annotations
@@ -14,16 +16,22 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.cite import answer_sentences, build_citations, keep_cited
 from rag.components import Components
-from rag.evidence import EvidenceSelector, missing_share
+from rag.config import Settings
+from rag.decide import AnswerDecider, Assessment
+from rag.embed import Embedder
+from rag.evidence import EvidenceSelector
 from rag.guard import REFUSAL, screen_question
+from rag.rerank import CrossEncoderReranker, get_cross_encoder
 from rag.retrieve import HybridRetriever
 from rag.rewrite import accept_rewrite, standalone_question
-from rag.schema import AnswerResult, ChatTurn, Draft, Evidence, Filters
+from rag.schema import AnswerResult, ChatTurn, Draft, Evidence, Filters, RetrievedChunk
+from rag.spans import default_model as span_model
 from rag.verify import SupportVerifier
 
 log = logging.getLogger(__name__)
@@ -52,6 +60,23 @@ class Answerer(Protocol):
     def answer(self, question: str, evidence: list[Evidence]) -> Draft: ...
 
 
+def screen_embedder(embedder: Embedder, settings: Settings) -> Embedder | None:
+    """The MiniLM embedder the instruction screen's threshold was checked with: the service's
+    own when it is MiniLM, else one loaded for the screen (shared per process)."""
+    if embedder.backend in ("onnx-int8", "torch"):
+        return embedder
+    return _screen_minilm(settings.torch_threads)
+
+
+@lru_cache(maxsize=2)
+def _screen_minilm(threads: int) -> Embedder | None:
+    from rag.embed import onnx_available
+
+    if not onnx_available():
+        return None
+    return Embedder(Settings(embed_backend="onnx-int8", torch_threads=threads, _env_file=None))
+
+
 class QAService:
     def __init__(
         self, components: Components, answerers: dict[str, Answerer] | None = None
@@ -62,12 +87,64 @@ class QAService:
         self.retriever = HybridRetriever(
             settings, components.store, components.embedder, components.bm25
         )
+        encoder = get_cross_encoder(settings.torch_threads)
+        self.postprocessors = [
+            self._postprocessor(name, encoder) for name in settings.postprocessors
+        ]
         self.selector = EvidenceSelector(
-            components.embedder, settings.evidence_sentences, idf=components.bm25.idf
+            components.embedder,
+            encoder,
+            settings.evidence_sentences,
+            settings.ce_sentences,
+            idf=components.bm25.idf,
+            rrf_k=settings.rrf_k,
+            screen=screen_embedder(components.embedder, settings),
+            screen_threshold=settings.instruction_threshold,
         )
-        self.verifier = SupportVerifier(components.embedder, settings.support_threshold)
-        self.extractive = ExtractiveAnswerer()
+        self.decider = AnswerDecider(
+            components.bm25.idf,
+            threshold=settings.decide_threshold,
+            consider=settings.decide_consider,
+        )
+        self.verifier = SupportVerifier(
+            components.embedder,
+            settings.support_threshold,
+            settings.support_coverage_weight,
+            settings.support_unnamed_cap,
+        )
+        self.extractive = ExtractiveAnswerer(margin=settings.second_sentence_margin)
         self.answerers: dict[str, Answerer] = {"extractive": self.extractive, **(answerers or {})}
+
+    def _postprocessor(self, name: str, encoder: object) -> CrossEncoderReranker:
+        """One entry of ``settings.postprocessors`` (a table: add a reranker here)."""
+        match name:
+            case "cross-encoder":
+                return CrossEncoderReranker(
+                    encoder, self.settings.top_k, self.settings.rerank_candidates
+                )
+        raise ValueError(f"unknown postprocessor {name!r}")
+
+    def retrieve(
+        self, question: str, top_k: int | None = None, filters: Filters | None = None
+    ) -> list[RetrievedChunk]:
+        """Fused retrieval, then each postprocessor in turn (they see a wider pool)."""
+        pool = top_k or self.settings.top_k
+        if self.postprocessors:
+            pool = max(pool, self.settings.rerank_candidates)
+        chunks = self.retriever.retrieve(question, pool, filters)
+        for post in self.postprocessors:
+            chunks = post.rerank(question, chunks)
+        return chunks[: top_k or self.settings.top_k]
+
+    def assess(self, question: str, evidence: list[Evidence]) -> list[Assessment]:
+        """Judge the evidence as answers; ``evidence`` is reordered in place, most likely
+        answer first, renumbered, with ``score`` set to the confidence of judged sentences."""
+        judged = self.decider.judge(question, evidence)
+        rest = [e for e in evidence if all(a.evidence is not e for a in judged)]
+        ordered = [a.evidence.model_copy(update={"score": a.confidence}) for a in judged]
+        ordered += [e.model_copy(update={"score": 0.0}) for e in rest]
+        evidence[:] = [e.model_copy(update={"n": i}) for i, e in enumerate(ordered, start=1)]
+        return judged
 
     @property
     def default_answerer(self) -> str:
@@ -104,16 +181,26 @@ class QAService:
             result.note = refusal
             return result, []
         with _timed(timings, "retrieve"):
-            result.retrieved = self.retriever.retrieve(standalone, top_k, filters)
+            result.retrieved = self.retrieve(standalone, top_k, filters)
         with _timed(timings, "select_evidence"):
             evidence = self.selector.select(standalone, result.retrieved)
-        if not evidence or evidence[0].score < self.settings.abstain_threshold:
-            result.note = "no evidence strong enough to answer"
+        with _timed(timings, "decide"):
+            judged = self.assess(standalone, evidence)
+        if not judged:
+            result.note = "no passage found to answer from"
             return result, []
-        missing = missing_share(standalone, evidence[0].chunk, self.components.bm25.idf)
-        if missing > self.settings.max_missing_share:
-            result.note = "the best passage does not mention what the question asks about"
+        best = judged[0]
+        result.confidence = best.confidence
+        if not self.decider.answers(best):
+            result.note = (
+                f"no passage answers the question confidently (confidence {best.confidence:.2f}"
+                f" < {self.decider.threshold:.2f})"
+            )
             return result, []
+        model = span_model()
+        if best.span and model and best.span.probability >= model.short_threshold:
+            result.short_answer = best.span.text  # provisional: kept only if cited (_settle)
+            result.leads = best.span.probability >= model.lead_threshold
         return result, evidence
 
     def resolve_answerer(self, name: str | None) -> str:
@@ -162,7 +249,13 @@ class QAService:
             impl = self.answerers[name]
             stream = getattr(impl, "stream", None)
             with _timed(result.timings, "answer"):
-                if stream is None:
+                if impl is self.extractive:
+                    draft = self.extractive.answer(
+                        result.standalone_question,
+                        shown,
+                        lead=result.short_answer if result.leads else None,
+                    )
+                elif stream is None:
                     draft = self._draft(name, result.standalone_question, shown)
                 else:
                     parts: list[str] = []
@@ -251,6 +344,7 @@ class QAService:
                 result.abstained = False
                 result.answerer = attempt.answerer + (" (fallback)" if attempt.fell_back else "")
                 result.note = attempt.note
+                self._settle(result, attempt, evidence)
                 return
         result.answer, result.citations, result.abstained, result.grounded = (
             REFUSAL,
@@ -259,7 +353,30 @@ class QAService:
             False,
         )
         result.answerer = draft.answerer
+        result.short_answer, result.leads = None, False
         result.note = "no answer sentence was supported by its citations"
+
+    def _settle(self, result: AnswerResult, draft: Draft, evidence: list[Evidence]) -> None:
+        """Confidence and short answer of a verified answer, from what it really cites.
+
+        Confidence is the best judged confidence among the cited sentences (an LLM may cite
+        others than the first); the short answer is the answerer's span, else the decision's,
+        and only when it is verbatim in a cited quote.
+        """
+        by_place = {(e.chunk.doc_id, e.start_char): e.score for e in evidence}
+        cited = [by_place.get((c.doc_id, c.start_char), 0.0) for c in result.citations]
+        result.confidence = round(max(cited, default=0.0), 4)
+        if draft.confidence is not None:  # an answerer's own doubt can only lower it
+            result.confidence = round(min(result.confidence, draft.confidence), 4)
+        span = draft.short_answer or result.short_answer
+        quotes = [c.quote for c in result.citations]
+        result.short_answer = span if span and any(span in q for q in quotes) else None
+        result.leads = result.leads and result.short_answer is not None
+        if result.confidence < self.settings.low_confidence_below:
+            low = (
+                f"low confidence ({result.confidence:.2f}): the quotes may not answer the question"
+            )
+            result.note = f"{result.note}; {low}" if result.note else low
 
 
 @contextmanager

@@ -1,14 +1,28 @@
-"""Answer types: what kind of span a question asks for, and where such spans are in a sentence.
+"""Short answers: what kind of span a question asks for, candidate spans in a sentence, and a
+fitted linear scorer that picks the one that answers.
 
-Shared by evidence selection (prefer sentences holding an answer of the right type) and the
-extractive answerer (lead with that span).
+No reader model ships anywhere we can reach, so span choice is a ranking problem over
+candidates a general English grammar of names, numbers, dates and noun phrases proposes;
+which features matter (type match, distance from the words the question matched, overlap
+with the question, length, whether the first word is a common noun used as a title) is
+learned by ``eval/calibrate.py`` on dev questions and stored in ``rag/data/spans.json``.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import math
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
-from rag.text import STOPWORDS, terms
+from rag.text import stem, terms
+
+DATA_DIR = Path(__file__).parent / "data"
+SPAN_MODEL = DATA_DIR / "spans.json"
 
 _MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
@@ -17,113 +31,361 @@ _MONTH = (
 _DATE = re.compile(
     rf"\b(?:\d{{1,2}}(?:\s*(?:to|-|–|and)\s*\d{{1,2}})?\s+{_MONTH}(?:,?\s+\d{{4}})?"
     rf"|{_MONTH}\s+\d{{1,2}}(?:\s*(?:-|–|to)\s*\d{{1,2}})?(?:,?\s+\d{{4}})?"
-    rf"|(?:early|mid|late|earlier this|this|last|next)\s+(?:month|week|year)"
-    rf"|{_MONTH}\s+\d{{4}}|(?:in\s+)?(?:19|20)\d{{2}})\b"
+    rf"|{_MONTH}\s+\d{{4}}|(?:19|20)\d{{2}}s?|\d{{1,2}}(?:st|nd|rd|th)\s+centur(?:y|ies)"
+    rf"|\d{{1,4}}\s*(?:BC|AD|BCE|CE))\b"
 )
 _NUMBER = re.compile(
-    r"(?:(?:over|nearly|about|around|more than|almost|up to)\s+)?\$?\d[\d,.]*\s*"
-    r"(?:per\s+cent|percent|%|million|billion|trillion|thousand|hundred)?(?:[- ]year)?"
+    r"\$?\d[\d,.]*(?:\s*(?:per\s*cent|percent|%|million|billion|trillion|thousand|hundred))?"
 )
-_NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of|the|and|de|van|von|bin)?\s*[A-Z][\w'’.-]*)*")
-_TITLES = {
-    "union",
-    "minister",
-    "secretary",
-    "president",
-    "prime",
-    "chairman",
-    "chair",
-    "ambassador",
-    "defence",
-    "defense",
-    "external",
-    "affairs",
-    "treasury",
-    "us",
-    "state",
-    "house",
-    "armed",
-    "services",
-    "committee",
-    "mr",
-    "mrs",
-    "ms",
-    "dr",
-    "sir",
-    "general",
-    "governor",
-    "senator",
-    "chief",
-    "councillor",
-    "councilor",
-    "mayor",
-    "judge",
-    "astronomer",
-    "professor",
-    "captain",
-    "minister's",
-    "deputy",
-    "vice",
-    "senior",
-    "spokesperson",
-    "commissioner",
-    "executive",
-    "ceo",
-    "director",
-    "head",
-    "king",
-    "queen",
-    "foreign",
-}
+_TOKEN = re.compile(r"[\w$][\w'’.,%-]*[\w%]|[\w$%]|[^\w\s]")
+_OPEN, _CLOSE = "([“\"'‘", ")]”\"'’"
+# Words that may sit inside a name ("Duchy of Normandy", "Bank of the Republic").
+_CONNECT = frozenset({"of", "the", "de", "del", "la", "van", "von", "bin", "al"})
+_LIST_JOIN = frozenset({",", "and", "or"})
+
+KINDS = ("date", "number", "name", "place", "explain", "other")
 
 
-_CONNECTORS = {"of", "the", "and", "de", "van", "von", "bin"}
+@cache
+def _stopwords() -> frozenset[str]:
+    """NLTK's English stopwords (shipped inside llama-index-core): phrase boundaries."""
+    from llama_index.core.utils import globals_helper
+
+    return frozenset(globals_helper.stopwords)
+
+
+_ASKS_DATE = re.compile(
+    r"\b(when|(?:what|which) (?:date|day|month|year|century|decade|time))\b|\bhow long\b"
+)
+_ASKS_NUMBER = re.compile(
+    r"\b(how (?:many|much|old|far|large|big|often)"
+    r"|what (?:percentage|share|number|proportion|amount|sum))\b"
+)
 
 
 def question_kind(question: str) -> str:
+    """The answer type a question asks for, from its wh-phrase (plain English grammar)."""
     q = question.lower()
-    if re.search(r"\b(when|what date|which date|what day|what month|what year|how long)\b", q):
+    if re.search(r"\b(why|how come|for what reason|what (?:caused|led to))\b", q):
+        return "explain"
+    if re.search(r"^\s*how\b(?!\s+(?:many|much|long|old|far|large|big|often))", q):
+        return "explain"
+    if _ASKS_DATE.search(q):
         return "date"
-    if re.search(r"\b(how many|how much|what (?:percentage|share|number|proportion))\b", q):
+    if _ASKS_NUMBER.search(q):
         return "number"
-    if re.search(r"\bwho\b|\bwhom\b|\bwhich (?:minister|official|person|secretary|leader)\b", q):
+    if re.search(r"\b(who|whom|whose)\b", q):
         return "name"
-    if re.search(r"\bwhere\b|\bwhich (?:city|country|place)\b", q):
+    if re.search(r"\b(where|which (?:city|country|countries|place|region|town|state))\b", q):
         return "place"
     return "other"
 
 
-def candidate_spans(kind: str, sentence: str) -> list[str]:
-    if kind == "date":
-        return [m.group(0) for m in _DATE.finditer(sentence)]
-    if kind == "number":
-        return [
-            m.group(0).strip()
-            for m in _NUMBER.finditer(sentence)
-            if any(ch.isdigit() for ch in m.group(0))
-        ]
-    if kind in ("name", "place"):
-        out = []
-        for m in _NAME.finditer(sentence):
-            tokens = m.group(0).split()
-            # Drop leading titles: "Union Minister Ashwini Vaishnaw" -> "Ashwini Vaishnaw".
-            while len(tokens) > 1 and tokens[0].lower().strip(".") in _TITLES | _CONNECTORS:
-                tokens.pop(0)
-            if tokens and (m.start() > 0 or len(tokens) > 1):
-                out.append(" ".join(tokens).rstrip(".,"))
-        return out
-    return []
+@dataclass(frozen=True)
+class Candidate:
+    """A span of a sentence, ``text == sentence[start:end]``."""
+
+    start: int
+    end: int
+    text: str
+    kind: str  # date | number | name | list | phrase
+
+
+def _tokens(sentence: str) -> list[tuple[int, int, str]]:
+    out = []
+    for m in _TOKEN.finditer(sentence):
+        tok = m.group(0)
+        end = m.end()
+        while len(tok) > 1 and tok[-1] in ".,":  # "Norway." / "1066," end a sentence or clause
+            tok, end = tok[:-1], end - 1
+        out.append((m.start(), end, tok))
+    return out
+
+
+def _is_cap(tok: str) -> bool:
+    return tok[:1].isupper() or tok[:1].isdigit()
+
+
+def candidates(sentence: str, limit: int = 80) -> list[Candidate]:
+    """Dates, numbers, capitalised names, lists of names and short noun phrases in a sentence.
+
+    Phrases are runs of non-stopword words; every sub-run of up to five words is a candidate,
+    so a title before a name ("Councillor Ilse Darrow") leaves the bare name as one.
+    """
+    stop = _stopwords()
+    seen: dict[tuple[int, int], Candidate] = {}
+
+    def add(start: int, end: int, kind: str) -> None:
+        text = sentence[start:end].strip(" ,;:.")
+        start = sentence.find(text, start)
+        if text and (start, start + len(text)) not in seen:
+            seen[(start, start + len(text))] = Candidate(start, start + len(text), text, kind)
+
+    for m in _DATE.finditer(sentence):
+        add(m.start(), m.end(), "date")
+    for m in _NUMBER.finditer(sentence):
+        add(m.start(), m.end(), "number")
+    toks = _tokens(sentence)
+    # Runs of content words (capitalised connectors allowed inside capitalised runs).
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for i, (_, _, tok) in enumerate(toks):
+        low = tok.lower()
+        word = tok[0].isalnum() or tok[0] == "$"
+        inside_name = (
+            low in _CONNECT
+            and current
+            and _is_cap(toks[current[-1]][2])
+            and i + 1 < len(toks)
+            and _is_cap(toks[i + 1][2])
+        )
+        if word and (low not in stop or inside_name):
+            current.append(i)
+        else:
+            if current:
+                runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    for run in runs:
+        n = len(run)
+        for a in range(n):
+            for b in range(a, min(n, a + 5)):
+                if toks[run[a]][2].lower() in _CONNECT or toks[run[b]][2].lower() in _CONNECT:
+                    continue
+                add(toks[run[a]][0], toks[run[b]][1], _run_kind(toks[run[a] : run[b] + 1]))
+    # Lists: capitalised or short runs joined by commas and and/or ("Denmark, Iceland and Norway").
+    for i, run in enumerate(runs):
+        kind = _run_kind([toks[k] for k in run])
+        j, last_and = i, i
+        while j + 1 < len(runs) and _run_kind([toks[k] for k in runs[j + 1]]) == kind:
+            gap = {t[2].lower() for t in toks[runs[j][-1] + 1 : runs[j + 1][0]]}
+            if not gap or not gap <= _LIST_JOIN | {"the"} or not gap & _LIST_JOIN:
+                break
+            j += 1
+            if gap & {"and", "or"}:
+                last_and = j
+        if last_and > i:  # a list ends with "and"/"or": "X, Y" alone is apposition
+            add(toks[run[0]][0], toks[runs[last_and][-1]][1], "list")
+    out = sorted(seen.values(), key=lambda c: (c.start, c.end))
+    return out[:limit]
+
+
+def _run_kind(span: Sequence[tuple[int, int, str]]) -> str:
+    """number (starts with a digit: "300 megawatts"), name (capitalised words), or phrase."""
+    if span[0][2][:1].isdigit() or span[0][2][:1] == "$":
+        return "number"
+    if all(_is_cap(t[2]) for t in span if t[2].lower() not in _CONNECT):
+        return "name"
+    return "phrase"
+
+
+def _cap_at(sentence: str, end: int) -> bool:
+    """The word right after ``end`` (one space on) is capitalised: the span cuts a name."""
+    rest = sentence[end:]
+    return rest.startswith(" ") and rest[1:2].isupper()
+
+
+def _cap_before(sentence: str, start: int) -> bool:
+    """The word right before ``start`` is capitalised and not sentence-initial-only."""
+    head = sentence[:start]
+    if not head.endswith(" "):
+        return False
+    words = head.split()
+    return bool(words) and words[-1][:1].isupper() and len(words) > 1
+
+
+def _lower_ratio(word: str, context: Sequence[str]) -> float:
+    """How often ``word`` is written in lower case in the context texts: high for common nouns
+    used as titles ("Minister", "Duke"), zero for names."""
+    low = word.lower()
+    if not word[:1].isupper():
+        return 1.0
+    total = lower = 0
+    pattern = re.compile(rf"\b{re.escape(low)}\b", re.IGNORECASE)
+    for text in context:
+        for m in pattern.finditer(text):
+            total += 1
+            lower += m.group(0)[0].islower()
+    return lower / total if total else 0.0
+
+
+FEATURES = (
+    "bias",
+    "type_date",
+    "type_number",
+    "type_name",
+    "type_place",
+    "type_list",
+    "other_name",
+    "other_phrase",
+    "other_number",
+    "other_date",
+    "mismatch",
+    "q_overlap",
+    "any_overlap",
+    "log_distance",
+    "after_anchor",
+    "n_words",
+    "inv_words",
+    "first_lower",
+    "in_brackets",
+    "sentence_start",
+    "plural_q_list",
+    "cuts_name",
+    "clause_end",
+)
+
+
+def features(
+    question: str, kind: str, sentence: str, cand: Candidate, context: Sequence[str] = ()
+) -> list[float]:
+    """One candidate's feature vector, in ``FEATURES`` order."""
+    q_terms = set(terms(question))
+    c_terms = [stem(w) for w in re.findall(r"\w+", cand.text)]
+    c_content = [t for t in c_terms if t not in _stopwords()] or c_terms
+    overlap = sum(t in q_terms for t in c_content) / max(len(c_content), 1)
+    anchors = [m.start() for m in re.finditer(r"\w+", sentence) if stem(m.group(0)) in q_terms]
+    outside = [a for a in anchors if not cand.start <= a < cand.end]
+    distance = min((min(abs(a - cand.start), abs(a - cand.end)) for a in outside), default=200)
+    words = cand.text.split()
+    q = question.lower()
+    plural_q = bool(
+        re.search(r"\b(which|what)\s+\w+s\b|\bwhat (?:are|were)\b|\bname (?:the|all)\b", q)
+    )
+    c = cand.kind
+    f = {
+        "bias": 1.0,
+        "type_date": float(kind == "date" and c == "date"),
+        "type_number": float(kind == "number" and c == "number"),
+        "type_name": float(kind == "name" and c in ("name", "list")),
+        "type_place": float(kind == "place" and c in ("name", "list")),
+        "type_list": float(c == "list"),
+        "other_name": float(kind == "other" and c == "name"),
+        "other_phrase": float(kind == "other" and c == "phrase"),
+        "other_number": float(kind == "other" and c == "number"),
+        "other_date": float(kind == "other" and c == "date"),
+        "mismatch": float(
+            (kind == "date" and c != "date")
+            or (kind == "number" and c != "number")
+            or (kind in ("name", "place") and c not in ("name", "list"))
+        ),
+        "q_overlap": overlap,
+        "any_overlap": float(overlap > 0),
+        "log_distance": math.log1p(distance) / math.log1p(200),
+        "after_anchor": float(bool(outside) and cand.start > min(outside)),
+        "n_words": min(len(words), 10) / 10,
+        "inv_words": 1 / max(len(words), 1),
+        "first_lower": _lower_ratio(words[0], context) if words else 0.0,
+        "in_brackets": float(
+            cand.start > 0
+            and sentence[cand.start - 1] in _OPEN
+            and cand.end < len(sentence)
+            and sentence[cand.end] in _CLOSE
+        ),
+        "sentence_start": float(cand.start == 0),
+        "plural_q_list": float(plural_q and c == "list"),
+        # A name cut in two ("Councillor Ilse" | "Darrow") is never the answer.
+        "cuts_name": float(
+            c == "name" and (_cap_at(sentence, cand.end) or _cap_before(sentence, cand.start))
+        ),
+        "clause_end": float(cand.end >= len(sentence) or sentence[cand.end] in ",.;:)!?"),
+    }
+    return [f[name] for name in FEATURES]
+
+
+@dataclass(frozen=True)
+class SpanModel:
+    """A linear scorer over ``FEATURES``; ``probability`` is its fitted logistic calibration."""
+
+    weights: tuple[float, ...]
+    short_threshold: float = 0.5  # a span is the short answer from this probability up
+    lead_threshold: float = 0.5  # and the answer text leads with it from this one up
+    fitted_on: str = ""
+
+    @classmethod
+    def load(cls, path: Path = SPAN_MODEL) -> SpanModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError(f"{path}: fitted for other features; re-run eval/calibrate.py")
+        return cls(
+            tuple(float(w) for w in data["weights"]),
+            float(data["short_threshold"]),
+            float(data["lead_threshold"]),
+            data.get("fitted_on", ""),
+        )
+
+    def score(self, vector: Sequence[float]) -> float:
+        return sum(w * x for w, x in zip(self.weights, vector, strict=True))
+
+    def probability(self, vector: Sequence[float]) -> float:
+        return 1 / (1 + math.exp(-max(min(self.score(vector), 30.0), -30.0)))
+
+
+@cache
+def default_model() -> SpanModel | None:
+    """The committed fit; None (with a warning) before the first fit or when the file was
+    fitted for other features, so ``eval/calibrate.py`` can always run. A test checks the
+    committed file loads."""
+    try:
+        return SpanModel.load()
+    except (OSError, ValueError, KeyError) as exc:
+        logging.getLogger(__name__).warning("no fitted model: %s", exc)
+        return None
+
+
+@dataclass(frozen=True)
+class ScoredSpan:
+    text: str
+    start: int
+    end: int
+    probability: float
+
+
+def best_span(
+    question: str,
+    sentence: str,
+    context: Sequence[str] = (),
+    model: SpanModel | None = None,
+) -> ScoredSpan | None:
+    """The highest-scoring candidate span of ``sentence`` for ``question`` (None for
+    explanation questions, sentences without candidates, or before a model is fitted)."""
+    kind = question_kind(question)
+    model = model or default_model()
+    if kind == "explain" or model is None:
+        return None
+    best: ScoredSpan | None = None
+    for cand in candidates(sentence):
+        p = model.probability(features(question, kind, sentence, cand, context))
+        if best is None or p > best.probability:
+            best = ScoredSpan(cand.text, cand.start, cand.end, p)
+    return best
 
 
 def novel_spans(question: str, sentence: str) -> list[str]:
-    """Candidates of the question's type that the question doesn't already mention."""
+    """Candidates of the question's type whose words the question doesn't already hold
+    (shared by the rewrite rules and the answerability features)."""
     kind = question_kind(question)
+    wanted = {"date": {"date"}, "number": {"number"}, "name": {"name", "list"}}.get(
+        kind, {"name", "list"} if kind == "place" else set()
+    )
     q_terms = set(terms(question))
-    spans: list[str] = []
-    for span in candidate_spans(kind, sentence):
-        span_terms = set(terms(span))
-        if not span_terms or span_terms <= q_terms or span.lower() in STOPWORDS:
-            continue
-        if span not in spans:
-            spans.append(span)
-    return spans
+    out: list[str] = []
+    for cand in candidates(sentence):
+        c_terms = set(terms(cand.text))
+        if cand.kind in wanted and c_terms and not c_terms <= q_terms and cand.text not in out:
+            out.append(cand.text)
+    return out
+
+
+def names_in(text: str) -> list[str]:
+    """Capitalised names in a text, longest first within each run (for follow-up rewriting)."""
+    found = [c for c in candidates(text) if c.kind == "name" and (c.start > 0 or " " in c.text)]
+    found.sort(key=lambda c: (c.start, -(c.end - c.start)))
+    out: list[str] = []
+    last_end = -1
+    for c in found:
+        if c.start >= last_end:
+            out.append(c.text)
+            last_end = c.end
+    return out

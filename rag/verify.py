@@ -3,7 +3,7 @@
 Support mixes two signals: lexical coverage (the sentence's content terms found in its quotes)
 and embedding similarity (catches paraphrase). A sentence that is a verbatim part of a quote is
 fully supported. A sentence naming a person, place or number its quotes never mention is not
-supported whatever its similarity: "Vaishnaw represented Japan [1]" against a quote about India
+supported whatever its similarity: "Darrow represented Calvania [1]" against a quote about Dravia
 reads as very similar, and is exactly the invented fact this step exists to catch.
 """
 
@@ -18,7 +18,6 @@ from rag.schema import Citation, SentenceSupport
 from rag.text import STOPWORDS, WORD, citation_numbers, stem, strip_citations, terms
 
 _QUOTES = re.compile(r"[\u201c\u201d\"]")
-UNSUPPORTED_NAME_CAP = 0.25
 
 
 def names_missing(claim: str, quotes: list[str]) -> list[str]:
@@ -38,9 +37,17 @@ def _normalize(text: str) -> str:
 
 
 class SupportVerifier:
-    def __init__(self, embedder: Embedder, threshold: float) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        threshold: float,
+        coverage_weight: float = 0.6,
+        unnamed_cap: float = 0.25,
+    ) -> None:
         self.embedder = embedder
         self.threshold = threshold
+        self.coverage_weight = coverage_weight  # the rest of the weight is similarity's
+        self.unnamed_cap = unnamed_cap  # support of a claim naming what its quotes don't
 
     def score(self, sentence: str, quotes: list[str]) -> float:
         claim = strip_citations(sentence)
@@ -52,12 +59,13 @@ class SupportVerifier:
         if all(p in _normalize(joined) for p in parts if p):
             return 1.0
         if names_missing(claim, quotes):
-            return UNSUPPORTED_NAME_CAP
+            return self.unnamed_cap
         claim_terms = set(terms(claim))
         coverage = len(claim_terms & set(terms(joined))) / len(claim_terms) if claim_terms else 0.0
         vecs = self.embedder.embed_texts([claim, *quotes])
         similarity = float(np.max(vecs[1:] @ vecs[0]))
-        return round(0.6 * coverage + 0.4 * max(similarity, 0.0), 4)
+        w = self.coverage_weight
+        return round(w * coverage + (1 - w) * max(similarity, 0.0), 4)
 
     def check(self, sentences: list[str], citations: list[Citation]) -> list[SentenceSupport]:
         quotes = {c.n: c.quote for c in citations}

@@ -78,6 +78,10 @@ def grounding(result: AnswerResult) -> dict[str, Any]:
         "citations": [c.model_dump() for c in result.citations],
         "grounded": result.grounded,
         "abstained": result.abstained,
+        "short_answer": result.short_answer,
+        "leads": result.leads,
+        "confidence": result.confidence,
+        "note": result.note,
     }
 
 
@@ -109,6 +113,10 @@ def chat_completions(
             citations=result.citations,
             grounded=result.grounded,
             abstained=result.abstained,
+            short_answer=result.short_answer,
+            leads=result.leads,
+            confidence=result.confidence,
+            note=result.note,
         )
     # Streaming: retrieval runs here, before any byte is sent, so a store outage is still a
     # proper 503 rather than a broken stream. The read lock is held until the stream ends.

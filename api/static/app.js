@@ -368,18 +368,29 @@
     return list;
   }
 
+  // Two separate signals: whether the quotes back the sentences (verified by the server)
+  // and how likely the answer answers the question (its calibrated confidence).
   function renderStatus(status, final) {
     status.classList.remove("pending");
     if (final.abstained) {
       status.className = "answer-status abstained";
       status.textContent = "Abstained: the briefings don't answer this.";
-    } else if (final.grounded) {
-      status.className = "answer-status grounded";
-      status.textContent = "Verified: every sentence is backed by its quotes.";
+      if (final.note) status.textContent += ` Reason: ${final.note}.`;
     } else {
-      status.className = "answer-status unverified";
-      status.textContent =
-        "Unverified: not every sentence is fully backed by its quotes. Check the sources.";
+      const confidence = typeof final.confidence === "number" ? final.confidence : 0;
+      const low = confidence < 0.6;
+      if (final.grounded) {
+        status.className = "answer-status grounded" + (low ? " low-confidence" : "");
+        status.textContent = "Quotes verified: every sentence is backed by its quotes.";
+      } else {
+        status.className = "answer-status unverified";
+        status.textContent =
+          "Unverified: not every sentence is fully backed by its quotes. Check the sources.";
+      }
+      const pct = Math.round(confidence * 100);
+      status.textContent += low
+        ? ` Low confidence (${pct}%) that this answers the question.`
+        : ` Confidence that this answers the question: ${pct}%.`;
     }
     status.textContent += ` (${final.model})`;
   }
@@ -444,6 +455,9 @@
     // The final chunk carries the verified answer: show it, not the raw deltas.
     const citations = final.citations || [];
     renderAnswer(answer, final.answer ?? streamed, citations);
+    if (final.short_answer && final.leads && !final.abstained) {
+      answer.prepend(el("strong", "short-answer", final.short_answer), el("br"));
+    }
     if (citations.length) message.insertBefore(renderSources(citations), status);
     renderStatus(status, final);
     message.classList.add(final.abstained ? "abstained" : final.grounded ? "grounded" : "unverified");

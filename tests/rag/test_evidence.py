@@ -1,19 +1,11 @@
-"""Evidence selection keeps exact offsets and prefers the sentence that answers."""
+"""Evidence selection keeps exact offsets and puts the answering sentence first."""
 
 from __future__ import annotations
 
-from rag.evidence import EvidenceSelector, lexical_scores, missing_share
+import numpy as np
+
+from rag.evidence import EvidenceSelector, missing_share, overlap, rrf_order
 from rag.schema import RetrievedChunk
-
-
-def test_context_supplies_the_topic_but_not_the_relation() -> None:
-    q = "Who represented Vellmark at the Harbour Summit?"
-    topic, predicate = lexical_scores(
-        q, "Representing it was Odessa Prane.", context="The Harbour Summit met in Vellmark."
-    )
-    assert predicate == 1.0 and 0.8 <= topic < 1.0
-    _, predicate = lexical_scores(q, "The Harbour Summit met in Vellmark.")
-    assert predicate == 0.0
 
 
 def test_missing_share_flags_unasked_topics() -> None:
@@ -29,13 +21,22 @@ def test_missing_share_flags_unasked_topics() -> None:
     assert missing_share("What is the capital of Kestrel?", chunk, lambda _t: 1.0) == 1.0
 
 
+def test_overlap_and_rank_fusion() -> None:
+    assert overlap("harbour council", "The harbour council met.", lambda _t: 1.0) == 1.0
+    assert overlap("harbour council", "Ferries ran late.", lambda _t: 1.0) == 0.0
+    # Item 1 is second in one ranking and first in the other; item 0 first and last.
+    order = rrf_order([np.array([3.0, 2.0, 1.0]), np.array([1.0, 3.0, 2.0])], k=1)
+    assert list(order) == [1, 0, 2]
+
+
 def test_selected_sentences_are_exact_spans(service) -> None:
     selector: EvidenceSelector = service.selector
-    chunks = service.retriever.retrieve("who represented India at the Finance Ministerial?")
-    evidence = selector.select("who represented India at the Finance Ministerial?", chunks)
-    assert evidence[0].text.startswith("Representing India was Union Minister Ashwini Vaishnaw")
+    question = "How many visitors came to the orchard festival on the first day?"
+    evidence = selector.select(question, service.retrieve(question))
+    assert evidence[0].text.startswith("Organisers said 12,500 visitors came on the first day")
     assert [e.n for e in evidence] == list(range(1, len(evidence) + 1))
-    assert evidence == sorted(evidence, key=lambda e: -e.score)
+    assert evidence == sorted(evidence, key=lambda e: -(e.ce_score or 0.0))
+    assert all(e.ce_score is not None for e in evidence)
     docs = service.components.store.get_documents(e.chunk.doc_id for e in evidence)
     for e in evidence:
         assert docs[e.chunk.doc_id][1][e.start_char : e.end_char] == e.text

@@ -30,6 +30,12 @@ def bge() -> Embedder:
     return Embedder(Settings(embed_backend="onnx-bge", torch_threads=1, _env_file=None))
 
 
+@pytest.fixture(scope="module")
+def minilm() -> Embedder:
+    """The int8 MiniLM explicitly (``auto`` now picks bge)."""
+    return Embedder(Settings(embed_backend="onnx-int8", torch_threads=1, _env_file=None))
+
+
 def copy_model(files: models.ModelFiles, target: Path) -> Path:
     shutil.copytree(model_dir(files), target)
     return target
@@ -170,38 +176,38 @@ def test_bge_related_pair_is_closer(bge: Embedder) -> None:
     assert float(query @ bridge) > float(query @ salt) + 0.1
 
 
-def test_bge_is_its_own_space(bge: Embedder, embedder: Embedder) -> None:
+def test_bge_is_its_own_space(bge: Embedder, minilm: Embedder) -> None:
     """Same dims as MiniLM, different vectors: why a store must not mix them."""
-    assert embedder.backend == "onnx-int8"
-    a, b = bge.embed_texts([BRIDGE]), embedder.embed_texts([BRIDGE])
+    assert minilm.backend == "onnx-int8"
+    a, b = bge.embed_texts([BRIDGE]), minilm.embed_texts([BRIDGE])
     assert a.shape == b.shape and float((a * b).sum()) < 0.5
 
 
-def test_bge_queries_carry_the_instruction(bge: Embedder, embedder: Embedder) -> None:
+def test_bge_queries_carry_the_instruction(bge: Embedder, minilm: Embedder) -> None:
     question = "Who opened the Velmora bridge?"
     prefixed = bge.embed_texts([INSTRUCTION + question])[0]
     assert np.allclose(bge.embed_query(question), prefixed, atol=1e-6)
     assert not np.allclose(bge.embed_query(question), bge.embed_texts([question])[0], atol=1e-3)
     # MiniLM has no instruction: its queries are plain texts
-    assert np.allclose(embedder.embed_query(question), embedder.embed_texts([question])[0])
+    assert np.allclose(minilm.embed_query(question), minilm.embed_texts([question])[0])
 
 
 def test_store_refuses_the_other_of_onnx_int8_and_onnx_bge(
-    tmp_path: Path, corpus: Path, bge: Embedder, embedder: Embedder
+    tmp_path: Path, corpus: Path, bge: Embedder, minilm: Embedder
 ) -> None:
     int8 = Settings(data_dir=tmp_path / "data", collection="int8", _env_file=None)
-    ingested(int8, embedder, [corpus])
+    ingested(int8, minilm, [corpus])
     with pytest.raises(EmbedderMismatch, match="BRIEFQA_EMBED_BACKEND=onnx-int8"):
         build_components(int8, embedder=bge)
     with pytest.raises(EmbedderMismatch, match="holds onnx-int8 embeddings"):
         build_components(int8.model_copy(update={"embed_backend": "onnx-bge"}))
-    build_components(int8, embedder=embedder)  # its own backend reopens
+    build_components(int8, embedder=minilm)  # its own backend reopens
 
     bge_settings = int8.model_copy(update={"collection": "bge"})
     comps = ingested(bge_settings, bge, [corpus])
     assert comps.store.stored_embedder() == "onnx-bge"
     with pytest.raises(EmbedderMismatch, match="BRIEFQA_EMBED_BACKEND=onnx-bge"):
-        build_components(bge_settings, embedder=embedder)
+        build_components(bge_settings, embedder=minilm)
     # auto follows the store: a bge-built store keeps bge
     assert build_components(bge_settings).embedder.backend == "onnx-bge"
 

@@ -39,7 +39,10 @@ def test_person_pronoun_takes_the_name_from_the_answer_to_a_who_question() -> No
         ChatTurn(role="user", content="Who did the Kestrel Observatory name as director?"),
         ChatTurn(role="assistant", content="Astronomer Priya Valcourt [1]."),
     ]
-    assert standalone_question("Who did she succeed?", history) == "Who did Priya Valcourt succeed?"
+    # The rules keep the name as the answer wrote it, title and all (no list of titles).
+    assert standalone_question("Who did she succeed?", history) == (
+        "Who did Astronomer Priya Valcourt succeed?"
+    )
 
 
 def test_thing_pronoun_after_a_who_question_keeps_the_user_topic() -> None:

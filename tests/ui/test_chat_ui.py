@@ -51,7 +51,7 @@ def test_seed_question_answer_streams_in_and_its_citation_opens_the_quote(
     assert response.request.post_data_json["stream"] is True
     message = last_answer(page)
     expect(message.locator(".answer")).to_contain_text("Vaishnaw")
-    expect(message.locator(".answer-status")).to_contain_text("Verified")
+    expect(message.locator(".answer-status")).to_contain_text("Quotes verified")
     expect(message.locator(".quote")).to_contain_text(SEED_QUOTE)
 
     message.locator(".answer .cite", has_text="[1]").click()
@@ -109,7 +109,7 @@ def test_answer_text_appears_while_it_is_still_being_generated(
     finally:
         gated.release.set()
     expect(message.locator(".answer")).to_contain_text("Union Minister Ashwini Vaishnaw")
-    expect(message.locator(".answer-status")).to_contain_text("Verified")
+    expect(message.locator(".answer-status")).to_contain_text("Quotes verified")
     expect(message.locator(".answer .cite")).to_have_count(1)
 
 
@@ -135,7 +135,7 @@ def test_upload_a_document_ask_about_it_then_delete_it(
     ask(page, question)
     message = last_answer(page)
     expect(message.locator(".answer")).to_contain_text("Odile Brannock")
-    expect(message.locator(".answer-status")).to_contain_text("Verified")
+    expect(message.locator(".answer-status")).to_contain_text("Quotes verified")
     message.locator(".answer .cite").first.click()
     expect(page.locator("#viewer-title")).to_have_text("Quillmere Lighthouse Gets A New Keeper")
     expect(page.locator("#viewer-text mark")).to_contain_text("Odile Brannock")

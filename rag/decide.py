@@ -1,0 +1,227 @@
+"""Decide: answer or abstain, from one calibrated probability that a sentence answers.
+
+Relevance is not answerability: a sentence can be on topic and still miss what is asked
+(a swapped country, a negation, an attribute the text never gives). So the cross-encoder's
+relevance is one signal among several cheap checks that the question's constraints hold in
+the sentence: its names and numbers are there, its negation matches, its subject and object
+keep their order around the asked verb, a span of the asked type exists. A logistic model
+over them, fitted by ``eval/calibrate.py`` on dev questions only and stored in
+``rag/data/decision.json``, turns them into ``confidence``; below the fitted threshold the
+service abstains.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from rag.schema import Evidence
+from rag.spans import DATA_DIR, ScoredSpan, best_span, question_kind
+from rag.text import STOPWORDS, WORD, stem, terms
+
+DECISION_MODEL = DATA_DIR / "decision.json"
+CONTEXT_CHARS = 600  # about three sentences of a news chunk
+Idf = Callable[[str], float]
+
+_NEGATION = re.compile(
+    r"\b(not|no|never|neither|nor|none|without|n't|cannot|declined|refused|failed|denied)\b|n't\b",
+    re.IGNORECASE,
+)
+
+FEATURES = (
+    "bias",
+    "ce",
+    "ce_gap",
+    "ce_rank",
+    "span_p",
+    "explain",
+    "entity_cover",
+    "number_missing",
+    "term_cover",
+    "relation_cover",
+    "relation_absent",
+    "context_cover",
+    "negation_mismatch",
+    "order_agree",
+)
+
+
+def _entities(text: str) -> list[str]:
+    """Stemmed capitalised words (after the first word) and numbers: the question's pins."""
+    toks = WORD.findall(text)
+    return [
+        stem(t)
+        for i, t in enumerate(toks)
+        if (t[0].isdigit() or (i > 0 and t[0].isupper())) and t.lower() not in STOPWORDS
+    ]
+
+
+def _weighted_share(wanted: Sequence[str], present: set[str], idf: Idf) -> float:
+    total = sum(idf(t) for t in wanted)
+    return sum(idf(t) for t in wanted if t in present) / total if total else 1.0
+
+
+def _order_agreement(question: str, sentence: str) -> float:
+    """Share of (named thing, asked verb) pairs in the same order in question and sentence.
+
+    "Who did King Charles swear fealty to?" puts the king before the verb (the subject); a
+    sentence "Rollo swore fealty to King Charles" puts him after it (the object): the roles
+    are swapped, whatever the overlap says. 1.0 when there is nothing to compare.
+    """
+    q_toks = [stem(w) for w in WORD.findall(question)]
+    s_toks = [stem(w) for w in WORD.findall(sentence)]
+    named = set(_entities(question))
+    verbs = [t for t in terms(question) if t not in named]
+    pairs = agree = 0
+    for e in named:
+        for v in verbs:
+            if e in q_toks and v in q_toks and e in s_toks and v in s_toks:
+                pairs += 1
+                q_before = q_toks.index(e) < q_toks.index(v)
+                s_before = s_toks.index(e) < s_toks.index(v)
+                agree += q_before == s_before
+    return agree / pairs if pairs else 1.0
+
+
+def preceding(ev: Evidence, chars: int = CONTEXT_CHARS) -> str:
+    """The chunk's text before the sentence (up to ``chars``): names an answer sentence
+    leaves implicit ("Representing Dravia was ...") are usually set up a few sentences before."""
+    offset = ev.start_char - ev.chunk.start_char
+    return ev.chunk.text[max(0, offset - chars) : max(0, offset)]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One evidence sentence judged as the answer: its features, confidence and span."""
+
+    evidence: Evidence
+    features: tuple[float, ...]
+    confidence: float
+    span: ScoredSpan | None
+
+
+def feature_vector(
+    question: str,
+    ev: Evidence,
+    rank: int,
+    top_ce: float,
+    span: ScoredSpan | None,
+    idf: Idf,
+) -> tuple[float, ...]:
+    """The features of one evidence sentence as the answer, in ``FEATURES`` order."""
+    sentence = ev.text
+    context = f"{ev.chunk.title} {preceding(ev)}"
+    own = set(terms(sentence))
+    near = own | set(terms(context))
+    ents = list(dict.fromkeys(_entities(question)))
+    numbers = [e for e in ents if e[0].isdigit()]
+    q_terms = list(dict.fromkeys(terms(question)))
+    relation = [t for t in q_terms if t not in ents]
+    negated_q = bool(_NEGATION.search(question))
+    negated_s = bool(_NEGATION.search(sentence))
+    f = {
+        "bias": 1.0,
+        "ce": ev.ce_score if ev.ce_score is not None else 0.0,
+        "ce_gap": (ev.ce_score - top_ce) if ev.ce_score is not None else 0.0,
+        "ce_rank": 1.0 / rank,
+        "span_p": span.probability if span else 0.0,
+        "explain": float(question_kind(question) == "explain"),
+        "entity_cover": _weighted_share(ents, near, idf),
+        "number_missing": float(any(n not in near for n in numbers)),
+        "term_cover": _weighted_share(q_terms, own, idf),
+        # The asked relation ("represented", "hosted") must be in the sentence itself: names
+        # may come from the context, the verb may not.
+        "relation_cover": _weighted_share(relation, own, idf),
+        "relation_absent": float(bool(relation) and not any(t in own for t in relation)),
+        "context_cover": _weighted_share(q_terms, near, idf),
+        "negation_mismatch": float(negated_q != negated_s),
+        "order_agree": _order_agreement(question, sentence),
+    }
+    return tuple(f[name] for name in FEATURES)
+
+
+@dataclass(frozen=True)
+class DecisionModel:
+    """Logistic regression over ``FEATURES`` plus the threshold fitted with it."""
+
+    weights: tuple[float, ...]
+    threshold: float
+    fitted_on: str = ""
+
+    @classmethod
+    def load(cls, path: Path = DECISION_MODEL) -> DecisionModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError(f"{path}: fitted for other features; re-run eval/calibrate.py")
+        return cls(
+            tuple(float(w) for w in data["weights"]),
+            float(data["threshold"]),
+            data.get("fitted_on", ""),
+        )
+
+    def probability(self, vector: Sequence[float]) -> float:
+        z = sum(w * x for w, x in zip(self.weights, vector, strict=True))
+        return 1 / (1 + math.exp(-max(min(z, 30.0), -30.0)))
+
+
+@cache
+def default_model() -> DecisionModel | None:
+    """The committed fit; None (with a warning) before the first fit or when the file was
+    fitted for other features, so ``eval/calibrate.py`` can always run. A test checks the
+    committed file loads."""
+    try:
+        return DecisionModel.load()
+    except (OSError, ValueError, KeyError) as exc:
+        logging.getLogger(__name__).warning("no fitted model: %s", exc)
+        return None
+
+
+class AnswerDecider:
+    """Judges the top evidence sentences as answers and orders them by confidence.
+
+    ``judge`` looks at the first ``consider`` sentences (the cross-encoder's order), so the
+    sentence quoted first is the one most likely to answer, not merely the most on-topic one.
+    Without a fitted model (a fresh checkout before calibration) confidence is the sigmoid
+    of the cross-encoder logit.
+    """
+
+    def __init__(
+        self,
+        idf: Idf = lambda _t: 1.0,
+        model: DecisionModel | None = None,
+        threshold: float | None = None,
+        consider: int = 3,
+    ) -> None:
+        self.idf = idf
+        self.model = model if model is not None else default_model()
+        fitted = self.model.threshold if self.model else 0.5
+        self.threshold = fitted if threshold is None else threshold
+        self.consider = consider
+
+    def judge(self, question: str, evidence: Sequence[Evidence]) -> list[Assessment]:
+        if not evidence:
+            return []
+        top_ce = max((e.ce_score for e in evidence if e.ce_score is not None), default=0.0)
+        out = []
+        for rank, ev in enumerate(evidence[: self.consider], start=1):
+            context = (ev.chunk.title, ev.context, ev.chunk.text)
+            span = best_span(question, ev.text, context)
+            vector = feature_vector(question, ev, rank, top_ce, span, self.idf)
+            if ev.suspect:  # text addressed to readers or assistants never answers
+                confidence = 0.0
+            elif self.model is not None:
+                confidence = self.model.probability(vector)
+            else:
+                confidence = 1 / (1 + math.exp(-vector[FEATURES.index("ce")]))
+            out.append(Assessment(ev, vector, round(confidence, 4), span))
+        out.sort(key=lambda a: -a.confidence)
+        return out
+
+    def answers(self, assessment: Assessment) -> bool:
+        return assessment.confidence >= self.threshold
