@@ -51,6 +51,8 @@ def create_app(settings: Settings | None = None, components: Components | None =
         version=_version(),
         summary="Answers questions over briefing documents with verified, verbatim citations.",
         lifespan=lifespan,
+        docs_url=None,  # served by api.routes.ui on local assets (FastAPI's load from a CDN)
+        redoc_url=None,
     )
     init_state(app, settings, components)
     install_error_handlers(app)
@@ -59,5 +61,6 @@ def create_app(settings: Settings | None = None, components: Components | None =
     install_observability(app)  # outermost: request id, access log, /metrics
     for module in (health, ask, chat, documents, jobs, ui):
         app.include_router(module.router)
+    app.mount(ui.DOCS_ASSETS_URL, ui.docs_files(), name="docs-assets")  # before /static
     app.mount("/static", ui.static_files(), name="static")
     return app

@@ -10,16 +10,23 @@ PNG only).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse
+import fastapi_offline
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from api.deps import SettingsDep
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+# Swagger UI and ReDoc bundles from the fastapi-offline wheel (MIT; the bundles keep their own
+# licence headers), so /docs and /redoc render with no network: FastAPI's defaults use a CDN.
+DOCS_ASSETS_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
+DOCS_ASSETS_URL = "/static/docs"
 
 # Documents are untrusted: even if some text slipped into the DOM as markup, it could neither
 # run script nor load anything from elsewhere.
@@ -33,6 +40,22 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
+# The docs pages need inline script/style (Swagger's init, ReDoc's styled components) but
+# nothing from elsewhere: the browser itself keeps them offline (ReDoc's bundle would fetch a
+# Redocly logo from a CDN; that image is refused and hidden).
+DOCS_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; worker-src 'self' blob:; connect-src 'self'; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+HIDE_REDOCLY_LOGO = '<style>img[alt="redocly logo"]{display:none}</style>'
+# The one remote URL in ReDoc's bundle (its sidebar logo), swapped for an empty local image.
+REDOC_REMOTE_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+EMPTY_SVG = b"data:image/svg+xml,%3Csvg xmlns=%27http://www.w3.org/2000/svg%27/%3E"
 MAX_REPORTS = 50
 MAX_REPORT_BYTES = 2_000_000
 
@@ -42,6 +65,54 @@ router = APIRouter()
 def static_files() -> StaticFiles:
     """The ``/static`` mount: the UI's scripts and styles (no build step, no CDN)."""
     return StaticFiles(directory=STATIC_DIR)
+
+
+def docs_files() -> StaticFiles:
+    """The ``/static/docs`` mount: Swagger UI and ReDoc assets served from the wheel."""
+    return StaticFiles(directory=DOCS_ASSETS_DIR)
+
+
+@router.get("/docs", include_in_schema=False)
+async def swagger_page(request: Request) -> HTMLResponse:
+    """Swagger UI on local assets; ``validatorUrl: null`` keeps it from calling swagger.io."""
+    root = request.scope.get("root_path", "")
+    page = get_swagger_ui_html(
+        openapi_url=f"{root}{request.app.openapi_url}",
+        title=f"{request.app.title} - Swagger UI",
+        swagger_js_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+        swagger_css_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui.css",
+        swagger_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+        swagger_ui_parameters={"validatorUrl": None},
+    )
+    return HTMLResponse(page.body.decode(), headers=DOCS_HEADERS)
+
+
+@router.get("/redoc", include_in_schema=False)
+async def redoc_page(request: Request) -> HTMLResponse:
+    """ReDoc on the local standalone bundle, without Google Fonts."""
+    root = request.scope.get("root_path", "")
+    page = get_redoc_html(
+        openapi_url=f"{root}{request.app.openapi_url}",
+        title=f"{request.app.title} - ReDoc",
+        redoc_js_url=f"{root}{DOCS_ASSETS_URL}/redoc.standalone.js",
+        redoc_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+        with_google_fonts=False,
+    )
+    html = page.body.decode().replace("</head>", HIDE_REDOCLY_LOGO + "</head>", 1)
+    return HTMLResponse(html, headers=DOCS_HEADERS)
+
+
+@lru_cache(maxsize=1)
+def redoc_bundle() -> bytes:
+    """ReDoc's standalone bundle with its remote logo URL replaced (read once)."""
+    raw = (DOCS_ASSETS_DIR / "redoc.standalone.js").read_bytes()
+    return raw.replace(REDOC_REMOTE_LOGO, EMPTY_SVG)
+
+
+@router.get(f"{DOCS_ASSETS_URL}/redoc.standalone.js", include_in_schema=False)
+async def redoc_script() -> Response:
+    """Served ahead of the ``/static/docs`` mount, which has the untouched file."""
+    return Response(redoc_bundle(), media_type="text/javascript")
 
 
 @router.get("/", include_in_schema=False)
