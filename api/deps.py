@@ -21,7 +21,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 
 from api.observability import ObservedIngestPipeline, ObservedQAService
-from api.routes.jobs import JobQueue
+from api.routes.jobs import JobQueue, limit_malloc_arenas
 from ingest.pipeline import IngestPipeline
 from rag.components import Components
 from rag.config import Settings
@@ -106,6 +106,7 @@ def init_state(app: FastAPI, settings: Settings, components: Components | None) 
     state.pipeline = None
     state.store_lock = RWLock()
     state.jobs = JobQueue(nice=settings.ingest_nice)
+    limit_malloc_arenas()
     state.startup_error = None
     state.build_lock = threading.Lock()
     state.last_build_attempt = 0.0

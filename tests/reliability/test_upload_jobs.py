@@ -170,3 +170,37 @@ def test_the_old_version_answers_until_the_replace_commits(
         replaced.join(30)
     _, after = ask(client, BELL_Q)
     assert "Eli Marsh" in after["answer"], after
+
+
+class FakeLibc:
+    """Records glibc calls instead of making them."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[int, ...]]] = []
+
+    def mallopt(self, *args: int) -> int:
+        self.calls.append(("mallopt", args))
+        return 1
+
+    def malloc_trim(self, *args: int) -> int:
+        self.calls.append(("malloc_trim", args))
+        return 1
+
+
+def test_memory_is_given_back_after_each_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 13 item 7: 0.40 -> 1.3-1.4 GB after one upload, kept. The server caps glibc's
+    arenas and trims the heap after every job (figures: ``bench/uploads.py memory``)."""
+    import api.routes.jobs as jobs
+
+    libc = FakeLibc()
+    monkeypatch.setattr(jobs, "_libc", lambda: libc)
+    create_app(Settings(_env_file=None))
+    assert ("mallopt", (jobs.M_ARENA_MAX, 2)) in libc.calls
+    queue = jobs.JobQueue(nice=0)
+    done = [queue.submit(lambda progress: {"ok": True}), queue.submit(lambda progress: 1 / 0)]
+    deadline = time.monotonic() + 10
+    while any(queue.get(j.id).finished is None for j in done):  # type: ignore[union-attr]
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    queue.shutdown()
+    assert libc.calls.count(("malloc_trim", (0,))) == 2  # after a success and a failure
