@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from api.usage import Usage
 from rag.schema import ChatTurn, Citation, DocumentMeta, Filters, InputText
 from rag.text import scrub_surrogates
 
@@ -108,6 +109,12 @@ class ChatMessage(BaseModel):
         return scrub_surrogates(text)
 
 
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool = Field(default=False, description="a last chunk carrying `usage`")
+
+
 class ChatCompletionRequest(BaseModel):
     """OpenAI's request body; sampling options (temperature, max_tokens, ...) are accepted and
     ignored, because the answer is grounded text, not a free generation."""
@@ -116,9 +123,11 @@ class ChatCompletionRequest(BaseModel):
 
     messages: list[ChatMessage] = Field(min_length=1)
     model: str | None = Field(
-        default=None, description="an answerer name (extractive, local-llm, openai) or anything"
+        default=None,
+        description="an answerer listed by GET /v1/models (omitted: the default); else 404",
     )
     stream: bool = False
+    stream_options: StreamOptions | None = None
     filters: Filters | None = Field(default=None, description="extension: retrieval filters")
 
 
@@ -150,6 +159,7 @@ class ChatCompletion(BaseModel):
     leads: bool = False
     confidence: float = 0.0
     note: str | None = None
+    usage: Usage | None = Field(default=None, description="cl100k token counts")
 
 
 class ModelCard(BaseModel):
@@ -157,6 +167,7 @@ class ModelCard(BaseModel):
     object: Literal["model"] = "model"
     created: int = 0
     owned_by: str = "briefing-qa"
+    default: bool = Field(default=False, description="extension: answers when `model` is omitted")
 
 
 class ModelList(BaseModel):

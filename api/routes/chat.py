@@ -2,9 +2,12 @@
 or chat UI can talk to the service unchanged.
 
 The last user message is the question; earlier user/assistant messages are the history; system
-messages are ignored (never followed). ``model`` picks an answerer when it names one, else the
-default answers. Every response carries the grounding as extra top-level fields: ``citations``,
-``grounded`` and ``abstained`` (streamed: on the final chunk, with the verified ``answer``).
+messages are ignored (never followed). ``model`` must name an answerer listed by ``GET
+/v1/models`` (omitted: the default answers); any other is a 404 in OpenAI's error shape, never
+silently answered by another. Every response carries the grounding as extra top-level fields:
+``citations``, ``grounded`` and ``abstained`` (streamed: on the final chunk, with the verified
+``answer``), and ``usage`` in cl100k tokens (streamed: in one last chunk with no choices, when
+``stream_options.include_usage`` asks for it, as OpenAI does).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import RWLock, ServiceDep, SettingsDep, StoreLockDep
@@ -33,6 +36,7 @@ from api.schemas import (
     ModelCard,
     ModelList,
 )
+from api.usage import Usage, chat_usage
 from rag.config import Settings
 from rag.schema import AnswerResult, ChatTurn
 from rag.service import QAService
@@ -64,9 +68,24 @@ def split_messages(messages: list[ChatMessage], settings: Settings) -> tuple[str
     return question, history[-settings.max_history_turns :]
 
 
-def pick_answerer(service: QAService, model: str | None) -> str:
-    """``model`` names an available answerer, or anything else means the default one."""
-    return model if model in service.answerers else service.default_answerer
+def pick_answerer(service: QAService, model: str | None) -> str | None:
+    """The answerer ``model`` names, the default one when it names none, else None."""
+    if not model:
+        return service.default_answerer
+    return model if model in service.answerers else None
+
+
+def model_not_found(service: QAService, model: str) -> JSONResponse:
+    """OpenAI's 404 for a model that does not exist, naming the ones that do."""
+    available = ", ".join(sorted(service.answerers))
+    message = f"The model '{model}' does not exist; available models: {available}"
+    error = {"message": message, "type": "invalid_request_error", "param": "model"}
+    return JSONResponse({"error": {**error, "code": "model_not_found"}}, status_code=404)
+
+
+def request_usage(body: ChatCompletionRequest, answer: str) -> Usage:
+    """Tokens of every message sent (system ones too: the client sent them) and the answer."""
+    return chat_usage([(m.role, m.text) for m in body.messages], answer)
 
 
 def completion_id() -> str:
@@ -88,20 +107,27 @@ def grounding(result: AnswerResult) -> dict[str, Any]:
 @router.get("/models", response_model=ModelList)
 def list_models(service: ServiceDep) -> ModelList:
     """The answerers, as OpenAI "models" (clients that list models before chatting need it)."""
-    return ModelList(data=[ModelCard(id=name) for name in sorted(service.answerers)])
+    default = service.default_answerer
+    cards = [ModelCard(id=name, default=name == default) for name in sorted(service.answerers)]
+    return ModelList(data=cards)
 
 
 @router.post(
     "/chat/completions",
     response_model=ChatCompletion,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "SSE when stream"}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "SSE when stream"},
+        404: {"description": "`model` is not one of GET /v1/models (code `model_not_found`)"},
+    },
 )
 def chat_completions(
     body: ChatCompletionRequest, service: ServiceDep, settings: SettingsDep, lock: StoreLockDep
-) -> ChatCompletion | StreamingResponse:
+) -> ChatCompletion | StreamingResponse | JSONResponse:
     """A grounded chat completion; ``stream: true`` answers with server-sent events."""
-    question, history = split_messages(body.messages, settings)
     name = pick_answerer(service, body.model)
+    if name is None:
+        return model_not_found(service, body.model or "")
+    question, history = split_messages(body.messages, settings)
     if not body.stream:
         with lock.read():
             result = service.ask(question, history, body.filters, None, name)
@@ -117,6 +143,7 @@ def chat_completions(
             leads=result.leads,
             confidence=result.confidence,
             note=result.note,
+            usage=request_usage(body, result.answer),
         )
     # Streaming: retrieval runs here, before any byte is sent, so a store outage is still a
     # proper 503 rather than a broken stream. The read lock is held until the stream ends.
@@ -131,10 +158,18 @@ def chat_completions(
         lock.release_read()
         raise
     return StreamingResponse(
-        sse_events(first, items, name, _closer(items, lock)),
+        sse_events(first, items, name, _closer(items, lock), usage_for(body)),
         media_type="text/event-stream",
         headers=SSE_HEADERS,
     )
+
+
+def usage_for(body: ChatCompletionRequest) -> Callable[[str], Usage] | None:
+    """How to count the stream's usage, when ``stream_options.include_usage`` asks for it."""
+    options = body.stream_options
+    if options is None or not options.include_usage:
+        return None
+    return lambda answer: request_usage(body, answer)
 
 
 def _closer(items: Iterator[str | AnswerResult], lock: RWLock) -> Callable[[], None]:
@@ -164,6 +199,7 @@ async def sse_events(
     items: Iterator[str | AnswerResult],
     model: str,
     close: Callable[[], None],
+    usage: Callable[[str], Usage] | None = None,
 ) -> AsyncIterator[str]:
     """``chat.completion.chunk`` events: role, content deltas, a final chunk, ``[DONE]``.
 
@@ -173,9 +209,11 @@ async def sse_events(
     """
     base = {"id": completion_id(), "object": "chat.completion.chunk", "created": int(time.time())}
 
+    counted = {"usage": None} if usage else {}  # OpenAI: null on every chunk but the last
+
     def chunk(delta: dict[str, str], finish: str | None = None, **extra: Any) -> str:
         choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
-        return sse({**base, "model": model, "choices": [choice], **extra})
+        return sse({**base, "model": model, "choices": [choice], **counted, **extra})
 
     try:
         yield chunk({"role": "assistant", "content": ""})
@@ -189,6 +227,9 @@ async def sse_events(
             item = await run_in_threadpool(next, items, _END)
         assert result is not None, "ask_stream ended without a result"
         yield chunk({}, "stop", **grounding(result), answer=result.answer)
+        if usage:
+            totals = usage(result.answer).model_dump()
+            yield sse({**base, "model": model, "choices": [], "usage": totals})
         yield sse("[DONE]")
     except Exception as exc:  # headers are sent: report in-band, as OpenAI does
         log.exception("chat stream failed")

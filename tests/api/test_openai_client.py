@@ -58,7 +58,7 @@ def test_non_streaming(oai: openai.OpenAI) -> None:
 
 def test_raw_response_json(oai: openai.OpenAI) -> None:
     raw = oai.chat.completions.with_raw_response.create(
-        model="anything", messages=[{"role": "user", "content": SEED_QUESTION}]
+        model="extractive", messages=[{"role": "user", "content": SEED_QUESTION}]
     )
     assert raw.status_code == 200
     body = json.loads(raw.text)
