@@ -114,7 +114,9 @@ const BriefQA = (() => {
     let detail = "";
     try {
       const body = await response.json();
-      detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
+      // FastAPI's {"detail": ...}, or OpenAI's {"error": {"message": ...}} (chat completions)
+      const raw = body.error?.message ?? body.detail;
+      detail = typeof raw === "string" ? raw : JSON.stringify(raw);
     } catch {
       detail = response.statusText;
     }

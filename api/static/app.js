@@ -352,7 +352,38 @@
     target.replaceChildren(...nodes);
   }
 
-  function renderSources(citations) {
+  // The extractive answer leads with 'Short answer: “quote” [1]'; the short answer is shown on
+  // its own line, so the sentence is shown once, without the prefix and its quotation marks.
+  function withoutLead(answer, short) {
+    if (!short) return answer;
+    const prefix = `${short}: \u201c`;
+    if (!answer.startsWith(prefix)) return answer;
+    return answer.slice(prefix.length).replace(/\u201d(\s*\[\d)/, "$1");
+  }
+
+  // Short answer (bold only when the server is sure enough to lead with it), then the cited
+  // sentences with their [n] markers; a refusal states why.
+  function renderBubble(target, final, streamed) {
+    const text = final.answer ?? streamed;
+    const citations = final.citations || [];
+    const short = !final.abstained ? final.short_answer : null;
+    const sentences = el("p", "cited");
+    renderAnswer(sentences, withoutLead(text, short), citations);
+    const parts = [];
+    if (short) {
+      const line = el("p", final.leads ? "short-answer leads" : "short-answer guess");
+      if (final.leads) line.append(el("strong", null, short));
+      else line.append("Best guess: ", el("span", null, short));
+      parts.push(line);
+    }
+    parts.push(sentences);
+    if (final.abstained && final.note) parts.push(el("p", "refusal-reason", `Why: ${final.note}.`));
+    target.replaceChildren(...parts);
+    return sentences.textContent;
+  }
+
+  // One card per source; its quote is shown only when the answer does not already show it.
+  function renderSources(citations, shown = "") {
     const list = el("ol", "sources");
     for (const c of citations) {
       const item = el("li");
@@ -362,7 +393,8 @@
       const page = c.page ? `p. ${c.page}` : null;
       const meta = [c.source, c.date, page].filter(Boolean).join(" · ");
       if (meta) head.append(el("span", "muted", " — " + meta));
-      item.append(head, el("blockquote", "quote", c.quote));
+      item.append(head);
+      if (c.quote && !shown.includes(c.quote)) item.append(el("blockquote", "quote", c.quote));
       list.append(item);
     }
     return list;
@@ -374,8 +406,9 @@
     status.classList.remove("pending");
     if (final.abstained) {
       status.className = "answer-status abstained";
-      status.textContent = "Abstained: the briefings don't answer this.";
-      if (final.note) status.textContent += ` Reason: ${final.note}.`;
+      status.textContent = final.note
+        ? "Abstained: the briefings don't answer this (why: above)."
+        : "Abstained: the briefings don't answer this.";
     } else {
       const confidence = typeof final.confidence === "number" ? final.confidence : 0;
       const low = confidence < 0.6;
@@ -454,11 +487,8 @@
     }
     // The final chunk carries the verified answer: show it, not the raw deltas.
     const citations = final.citations || [];
-    renderAnswer(answer, final.answer ?? streamed, citations);
-    if (final.short_answer && final.leads && !final.abstained) {
-      answer.prepend(el("strong", "short-answer", final.short_answer), el("br"));
-    }
-    if (citations.length) message.insertBefore(renderSources(citations), status);
+    const shown = renderBubble(answer, final, streamed);
+    if (citations.length) message.insertBefore(renderSources(citations, shown), status);
     renderStatus(status, final);
     message.classList.add(final.abstained ? "abstained" : final.grounded ? "grounded" : "unverified");
     message.removeAttribute("aria-busy");
@@ -497,8 +527,11 @@
     if (!response.ok) return;
     const select = $("answerer");
     const chosen = select.value;
-    const names = ((await response.json()).data || []).map((m) => m.id);
-    const options = [el("option", null, "server default")];
+    const models = (await response.json()).data || [];
+    const names = models.map((m) => m.id);
+    const fallback = models.find((m) => m.default);
+    const label = fallback ? `server default (${fallback.id})` : "server default";
+    const options = [el("option", null, label)];
     options[0].value = "";
     for (const name of names) {
       const option = el("option", null, name);
