@@ -68,6 +68,31 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50)
     return w
 
 
+def fit_conditional_logit(
+    groups: list[tuple[np.ndarray, np.ndarray]], l2: float = 1.0
+) -> np.ndarray:
+    """Weights maximising sum over groups of log P(positives | group) with a softmax over each
+    group's rows (one group = one sentence's candidates), L2-regularised (not the bias)."""
+    from scipy.optimize import minimize
+
+    dim = groups[0][0].shape[1]
+    mask = np.ones(dim)
+    mask[0] = 0.0  # a bias cancels in a softmax; keep it at 0
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, grad = 0.5 * l2 * float(np.sum((w * mask) ** 2)), l2 * w * mask
+        for x, pos in groups:
+            z = x @ w
+            z -= z.max()
+            p = np.exp(z) / np.exp(z).sum()
+            target = pos / pos.sum()
+            total -= float(np.log(np.clip(p[pos > 0], 1e-12, None)).sum() / pos.sum())
+            grad += x.T @ (p - target)
+        return total, grad * mask
+
+    return minimize(loss, np.zeros(dim), jac=True, method="L-BFGS-B").x
+
+
 def observe(service: QAService, sets: list[str]) -> list[Observed]:
     out = []
     for name in sets:
@@ -91,7 +116,7 @@ def _context(ev: Evidence) -> tuple[str, ...]:
 
 
 def fit_spans(observed: list[Observed]) -> spans.SpanModel:
-    rows, labels, groups = [], [], []
+    groups: list[tuple[np.ndarray, np.ndarray]] = []
     for o in observed:
         if not o.item.answerable:
             continue
@@ -105,15 +130,16 @@ def fit_spans(observed: list[Observed]) -> spans.SpanModel:
             f1s = [squad_scores(c.text, o.item.answers)[1] for c in cands]
             if not cands or max(f1s) < 0.5:
                 continue
-            best = max(f1s)
-            for c, f1 in zip(cands, f1s, strict=True):
-                rows.append(spans.features(o.standalone, kind, ev.text, c, _context(ev)))
-                labels.append(float(f1 >= best))
-                groups.append((o.item.id, ev.start_char))
-    x, y = np.array(rows), np.array(labels)
-    w = fit_logistic(x, y)
+            x = np.array(
+                [spans.features(o.standalone, kind, ev.text, c, _context(ev)) for c in cands]
+            )
+            groups.append((x, np.array([float(f1 >= max(f1s)) for f1 in f1s])))
+    w = fit_conditional_logit(groups)
     model = spans.SpanModel(tuple(float(v) for v in w), 0.0, 0.0)
-    print(f"span model: {len(set(groups))} sentences, {len(rows)} candidates, {int(y.sum())} best")
+    print(
+        f"span model: {len(groups)} sentences, {sum(len(x) for x, _ in groups)} candidates, "
+        f"{int(sum(p.sum() for _, p in groups))} best"
+    )
     # Lead threshold: short-answer F1 over dev questions whose top sentence holds the answer.
     cases = []
     for o in observed:

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from rag.evidence import entity_terms
 from rag.schema import Evidence
 from rag.spans import DATA_DIR, ScoredSpan, best_span, question_kind
-from rag.text import STOPWORDS, WORD, stem, terms
+from rag.text import WORD, stem, terms
 
 DECISION_MODEL = DATA_DIR / "decision.json"
 CONTEXT_CHARS = 600  # about three sentences of a news chunk
@@ -52,16 +53,6 @@ FEATURES = (
 )
 
 
-def _entities(text: str) -> list[str]:
-    """Stemmed capitalised words (after the first word) and numbers: the question's pins."""
-    toks = WORD.findall(text)
-    return [
-        stem(t)
-        for i, t in enumerate(toks)
-        if (t[0].isdigit() or (i > 0 and t[0].isupper())) and t.lower() not in STOPWORDS
-    ]
-
-
 def _weighted_share(wanted: Sequence[str], present: set[str], idf: Idf) -> float:
     total = sum(idf(t) for t in wanted)
     return sum(idf(t) for t in wanted if t in present) / total if total else 1.0
@@ -76,7 +67,7 @@ def _order_agreement(question: str, sentence: str) -> float:
     """
     q_toks = [stem(w) for w in WORD.findall(question)]
     s_toks = [stem(w) for w in WORD.findall(sentence)]
-    named = set(_entities(question))
+    named = set(entity_terms(question))
     verbs = [t for t in terms(question) if t not in named]
     pairs = agree = 0
     for e in named:
@@ -119,7 +110,7 @@ def feature_vector(
     context = f"{ev.chunk.title} {preceding(ev)}"
     own = set(terms(sentence))
     near = own | set(terms(context))
-    ents = list(dict.fromkeys(_entities(question)))
+    ents = list(dict.fromkeys(entity_terms(question)))
     numbers = [e for e in ents if e[0].isdigit()]
     q_terms = list(dict.fromkeys(terms(question)))
     relation = [t for t in q_terms if t not in ents]

@@ -2,9 +2,8 @@
 
 Two stages. A cheap one ranks every sentence by embedding similarity and by idf-weighted
 overlap with the question and fuses the two rankings (reciprocal rank fusion: no weights to
-pick). The cross-encoder then reads the best ``ce_sentences`` of them, each with its title and
-the sentence before it (answers often sit a sentence after the one naming the event), and its
-logit orders them. Answerers only ever see these sentences; ``rag.decide`` judges them.
+pick). The cross-encoder then reads the best ``ce_sentences`` of them, each after its title,
+and its logit orders them. Answerers only ever see these sentences; ``rag.decide`` judges them.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from rag.embed import Embedder
 from rag.guard import flag_instructions
 from rag.rerank import CrossEncoder, sigmoid
 from rag.schema import Evidence, RetrievedChunk
-from rag.text import sentence_spans, terms
+from rag.text import STOPWORDS, WORD, sentence_spans, stem, terms
 
 Idf = Callable[[str], float]
 _BULLET = re.compile(r"(?:[-*\u2022\u2013]|\d{1,2}[.)])\s")
@@ -33,6 +32,16 @@ def missing_share(question: str, chunk: RetrievedChunk, idf: Idf) -> float:
         return 0.0
     present = set(terms(f"{chunk.title} {chunk.text}"))
     return sum(idf(t) for t in q_terms - present) / total
+
+
+def entity_terms(text: str) -> list[str]:
+    """Stemmed capitalised words after the first, and numbers: what a question is about."""
+    toks = WORD.findall(text)
+    return [
+        stem(t)
+        for i, t in enumerate(toks)
+        if (t[0].isdigit() or (i > 0 and t[0].isupper())) and t.lower() not in STOPWORDS
+    ]
 
 
 def overlap(question: str, text: str, idf: Idf) -> float:
@@ -133,7 +142,9 @@ class EvidenceSelector:
         return [int(i) for i in rrf_order([dense, lexical], self.rrf_k)[: self.ce_sentences]]
 
     def passage(self, s: Sentence) -> str:
-        """What the cross-encoder reads for one sentence: its title, then the sentence."""
+        """What the cross-encoder reads for one sentence: its title, then the sentence. (The
+        sentence before it as well made the *next* sentence win: dev top-1 0.82 -> 0.27 on
+        seed; names pulled in from earlier sentences: 0.82 -> 0.55.)"""
         return f"{s.chunk.title}. {s.text}" if s.chunk.title else s.text
 
     def select(self, question: str, chunks: list[RetrievedChunk]) -> list[Evidence]:

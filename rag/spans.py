@@ -172,12 +172,28 @@ def candidates(sentence: str, limit: int = 80) -> list[Candidate]:
 
 
 def _run_kind(span: Sequence[tuple[int, int, str]]) -> str:
-    """number (starts with a digit: "300 megawatts"), name (capitalised words), or phrase."""
+    """date ("February 2026"), number (starts with a digit: "300 megawatts"), name
+    (capitalised words), or phrase."""
+    text = " ".join(t[2] for t in span)
+    if _DATE.fullmatch(text):
+        return "date"
     if span[0][2][:1].isdigit() or span[0][2][:1] == "$":
         return "number"
     if all(_is_cap(t[2]) for t in span if t[2].lower() not in _CONNECT):
         return "name"
     return "phrase"
+
+
+# "Who hosted ...", "Which minister chairs ...": the wh-phrase is the subject (no do-support).
+_WH_SUBJECT = re.compile(
+    r"(?i)(?:who|what|which)(?:\s+\w+){0,2}?\s+(?!did\b|does\b|do\b|was\b|is\b|were\b|are\b)"
+    r"\w+(?:ed|s)\b"
+)
+
+
+# "by" and then only capitalised words (or "of", "the") up to the span: "convened by US
+# Secretary of State | Marco Rubio" makes the span part of the passive's agent.
+_AGENT = re.compile(r"\bby\s+(?:(?:the|of|[A-Z][\w.'’-]*)\s+)*$")
 
 
 def _cap_at(sentence: str, end: int) -> bool:
@@ -192,6 +208,8 @@ def _cap_before(sentence: str, start: int) -> bool:
     if not head.endswith(" "):
         return False
     words = head.split()
+    if len(words) > 2 and words[-1].lower() in _CONNECT:  # "Secretary of | State"
+        words = words[:-1]
     return bool(words) and words[-1][:1].isupper() and len(words) > 1
 
 
@@ -233,7 +251,13 @@ FEATURES = (
     "sentence_start",
     "plural_q_list",
     "cuts_name",
+    "after_capital",
     "clause_end",
+    "before_relation",
+    "after_relation",
+    "agent",
+    "wh_subject_before",
+    "wh_object_after",
 )
 
 
@@ -250,6 +274,13 @@ def features(
     distance = min((min(abs(a - cand.start), abs(a - cand.end)) for a in outside), default=200)
     words = cand.text.split()
     q = question.lower()
+    # Where the asked relation ("hosted") sits: "Who hosted X?" wants the subject before it,
+    # "Whom did X host?" the object after it.
+    relation = q_terms - {stem(w) for w in re.findall(r"\b[A-Z]\w*", question[1:])}
+    rel_at = [m.start() for m in re.finditer(r"\w+", sentence) if stem(m.group(0)) in relation]
+    before_rel = any(0 <= r - cand.end <= 12 for r in rel_at)
+    after_rel = any(0 <= cand.start - r <= 40 and r < cand.start for r in rel_at)
+    wh_subject = bool(_WH_SUBJECT.match(question.strip()))
     plural_q = bool(
         re.search(r"\b(which|what)\s+\w+s\b|\bwhat (?:are|were)\b|\bname (?:the|all)\b", q)
     )
@@ -286,17 +317,24 @@ def features(
         "sentence_start": float(cand.start == 0),
         "plural_q_list": float(plural_q and c == "list"),
         # A name cut in two ("Councillor Ilse" | "Darrow") is never the answer.
-        "cuts_name": float(
-            c == "name" and (_cap_at(sentence, cand.end) or _cap_before(sentence, cand.start))
-        ),
+        "cuts_name": float(c == "name" and _cap_at(sentence, cand.end)),
+        # After a capitalised word: a title ("Mayor | Ilse Darrow") or a cut name.
+        "after_capital": float(c == "name" and _cap_before(sentence, cand.start)),
         "clause_end": float(cand.end >= len(sentence) or sentence[cand.end] in ",.;:)!?"),
+        "before_relation": float(before_rel),
+        "after_relation": float(after_rel),
+        # "convened by X": the passive's agent answers "who convened".
+        "agent": float(bool(_AGENT.search(sentence[: cand.start]))),
+        "wh_subject_before": float(wh_subject and before_rel),
+        "wh_object_after": float(not wh_subject and after_rel),
     }
     return [f[name] for name in FEATURES]
 
 
 @dataclass(frozen=True)
 class SpanModel:
-    """A linear scorer over ``FEATURES``; ``probability`` is its fitted logistic calibration."""
+    """A linear scorer over ``FEATURES``, fitted as a conditional logit: within one sentence,
+    P(candidate) is the softmax of the scores (``best_span``)."""
 
     weights: tuple[float, ...]
     short_threshold: float = 0.5  # a span is the short answer from this probability up
@@ -317,9 +355,6 @@ class SpanModel:
 
     def score(self, vector: Sequence[float]) -> float:
         return sum(w * x for w, x in zip(self.weights, vector, strict=True))
-
-    def probability(self, vector: Sequence[float]) -> float:
-        return 1 / (1 + math.exp(-max(min(self.score(vector), 30.0), -30.0)))
 
 
 @cache
@@ -354,12 +389,16 @@ def best_span(
     model = model or default_model()
     if kind == "explain" or model is None:
         return None
-    best: ScoredSpan | None = None
-    for cand in candidates(sentence):
-        p = model.probability(features(question, kind, sentence, cand, context))
-        if best is None or p > best.probability:
-            best = ScoredSpan(cand.text, cand.start, cand.end, p)
-    return best
+    cands = candidates(sentence)
+    if not cands:
+        return None
+    scores = [model.score(features(question, kind, sentence, c, context)) for c in cands]
+    top = max(scores)
+    total = sum(math.exp(x - top) for x in scores)
+    i = scores.index(top)
+    # The model is a conditional logit over a sentence's candidates: its softmax share is the
+    # probability that this candidate, of all in the sentence, is the answer.
+    return ScoredSpan(cands[i].text, cands[i].start, cands[i].end, 1.0 / total)
 
 
 def novel_spans(question: str, sentence: str) -> list[str]:
