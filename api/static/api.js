@@ -102,6 +102,7 @@ const BriefQA = (() => {
   async function apiFetch(path, options = {}) {
     for (let attempt = 0; ; attempt++) {
       const response = await fetch(path, { ...options, headers: authHeaders(options.headers) });
+      if (response.status === 401) window.dispatchEvent(new CustomEvent("briefqa:auth"));
       if (response.status !== 401 || attempt >= 3) return response;
       const message = getKey()
         ? "The server refused this API key. Enter a valid key."
@@ -132,7 +133,8 @@ const BriefQA = (() => {
   }
 
   // The header's key field: shows whether a key is stored, saves or clears it; ``onSaved``
-  // reloads the page's data with the new key.
+  // reloads the page's data with the new key. It takes no room on a server without auth: it
+  // appears once a request is refused (401) or when a key is already stored.
   function bindKeyForm(onSaved) {
     const form = document.getElementById("key-form");
     const input = document.getElementById("api-key");
@@ -141,7 +143,11 @@ const BriefQA = (() => {
     const show = () => {
       input.value = getKey();
       status.textContent = getKey() ? "key saved" : "no key";
+      if (getKey()) form.hidden = false;
     };
+    window.addEventListener("briefqa:auth", () => {
+      form.hidden = false;
+    });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       setKey(input.value.trim());

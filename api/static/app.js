@@ -27,6 +27,7 @@
     const docs = await response.json();
     documents = docs;
     updateUndatedNote();
+    renderExamples(docs);
     $("doc-count").textContent = `(${docs.length})`;
     list.replaceChildren(...docs.map(documentItem));
     updateSources(docs);
@@ -38,7 +39,10 @@
     const open = el("button", "doc-open link", doc.title || doc.doc_id);
     open.type = "button";
     open.title = "Open " + doc.doc_id;
-    open.addEventListener("click", () => openDocument(doc.doc_id, null));
+    open.addEventListener("click", () => {
+      setDrawer(false);
+      openDocument(doc.doc_id, null);
+    });
     const chunks = `${doc.n_chunks} chunk${doc.n_chunks === 1 ? "" : "s"}`;
     const pages = doc.page_starts
       ? `${doc.page_starts.length} ${PAGE_WORD[doc.page_kind] || "page"}s`
@@ -51,6 +55,60 @@
     remove.addEventListener("click", () => deleteDocument(doc.doc_id));
     item.append(open, el("div", "doc-meta muted", meta.filter(Boolean).join(" · ")), remove);
     return item;
+  }
+
+  // --- empty chat: example questions from the stored documents' titles -------------------
+
+  const MAX_EXAMPLES = 3;
+
+  function exampleQuestions(docs) {
+    const titled = docs.filter((d) => d.title && !d.attached_to && d.title.length <= 90);
+    // newest first; undated ones after the dated
+    titled.sort((a, b) => (b.date || "").localeCompare(a.date || ""));
+    const seen = new Set();
+    const out = [];
+    for (const doc of titled) {
+      if (seen.has(doc.title)) continue;
+      seen.add(doc.title);
+      out.push(`What does \u201c${doc.title}\u201d report?`);
+      if (out.length === MAX_EXAMPLES) break;
+    }
+    return out;
+  }
+
+  function renderExamples(docs) {
+    const list = $("examples");
+    if (!list) return;
+    const items = exampleQuestions(docs).map((question) => {
+      const button = el("button", "example link", question);
+      button.type = "button";
+      button.addEventListener("click", () => {
+        $("question").value = question;
+        $("ask-form").requestSubmit();
+      });
+      const item = el("li");
+      item.append(button);
+      return item;
+    });
+    list.replaceChildren(...items);
+  }
+
+  // --- drawer (narrow screens): filters and documents slide in over the chat --------------
+
+  function setDrawer(open) {
+    $("sidebar").classList.toggle("open", open);
+    $("drawer-backdrop").hidden = !open;
+    $("drawer-toggle").setAttribute("aria-expanded", String(open));
+    if (open) $("drawer-close").focus();
+  }
+
+  function bindDrawer() {
+    $("drawer-toggle").addEventListener("click", () => setDrawer(true));
+    $("drawer-close").addEventListener("click", () => setDrawer(false));
+    $("drawer-backdrop").addEventListener("click", () => setDrawer(false));
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && $("sidebar").classList.contains("open")) setDrawer(false);
+    });
   }
 
   function updateSources(docs) {
@@ -516,9 +574,11 @@
     }
   }
 
+  let emptyHint = null; // the empty chat's hint and examples, put back by "New chat"
+
   function newChat() {
     conversation = [];
-    $("messages").replaceChildren();
+    $("messages").replaceChildren(...(emptyHint ? [emptyHint] : []));
     closeViewer();
   }
 
@@ -543,6 +603,8 @@
   }
 
   function init() {
+    emptyHint = $("empty-hint");
+    bindDrawer();
     BriefQA.bindKeyForm(() => loadDocuments().then(loadAnswerers));
     $("ask-form").addEventListener("submit", submitQuestion);
     $("question").addEventListener("keydown", (event) => {
