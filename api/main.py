@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import ServiceNotReady, ensure_service, init_state
 from api.errors import BodyLimitMiddleware, install_error_handlers
 from api.observability import install_observability
-from api.routes import ask, chat, documents, health, jobs, ui
+from api.routes import ask, chat, conversations, documents, health, jobs, ui
 from api.security import install_security
 from rag.components import Components
 from rag.config import Settings, get_settings
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, components: Components | None =
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     install_security(app, settings)  # auth and rate limit, outside the body limit
     install_observability(app)  # outermost: request id, access log, /metrics
-    for module in (health, ask, chat, documents, jobs, ui):
+    for module in (health, ask, chat, conversations, documents, jobs, ui):
         app.include_router(module.router)
     app.mount(ui.DOCS_ASSETS_URL, ui.docs_files(), name="docs-assets")  # before /static
     app.mount("/static", ui.static_files(), name="static")

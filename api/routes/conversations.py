@@ -1,0 +1,361 @@
+"""Saved conversations: ``/v1/conversations`` over a small SQLite file in the data dir.
+
+The chat UI saves each answered turn (question, verified answer, citations and the signals)
+so a reload or another visit finds it again. With auth on, conversations belong to the API key
+that made them (its ``key_id``, the same 8-hex-digit id the logs use): another key neither
+lists nor reads them, and gets 404 as if they did not exist. Without auth everyone using the
+server shares one history (owner ``local``). Separate from Chroma on purpose: history is not
+evidence, and a conversation must never be retrievable as a briefing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+
+from rag.schema import Citation, InputText
+
+DB_NAME = "conversations.sqlite3"
+MAX_TITLE = 200
+MAX_TURNS = 500  # per conversation; a longer one is refused (409), start a new chat
+MAX_CONVERSATIONS = 1000  # per owner; the least recently updated ones go first
+LOCAL_OWNER = "local"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    title TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conversations_owner ON conversations (owner, updated);
+CREATE TABLE IF NOT EXISTS turns (
+    conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    created REAL NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, seq)
+);
+"""
+
+router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
+
+
+# --- bodies ---------------------------------------------------------------------------------
+class TurnIn(BaseModel):
+    """One answered question, as the chat completion's final chunk reported it."""
+
+    question: InputText = Field(max_length=20_000)
+    answer: InputText = Field(max_length=50_000)
+    citations: list[Citation] = Field(default_factory=list, max_length=100)
+    short_answer: str | None = Field(default=None, max_length=2_000)
+    leads: bool = False
+    confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+    grounded: bool = False
+    abstained: bool = False
+    note: str | None = Field(default=None, max_length=2_000)
+    model: str | None = Field(default=None, max_length=200)
+
+
+class Turn(TurnIn):
+    created: str = Field(description="ISO time the turn was saved (UTC)")
+
+
+class NewConversation(BaseModel):
+    title: InputText | None = Field(default=None, max_length=MAX_TITLE)
+
+
+class Rename(BaseModel):
+    title: InputText = Field(min_length=1, max_length=MAX_TITLE)
+
+
+class ConversationSummary(BaseModel):
+    id: str
+    title: str
+    created: str
+    updated: str
+    turns: int
+
+
+class Conversation(ConversationSummary):
+    messages: list[Turn]
+
+
+class Deleted(BaseModel):
+    id: str
+    deleted: bool = True
+
+
+# --- store ----------------------------------------------------------------------------------
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+def default_title(question: str) -> str:
+    """The first question, on one line, cut at a word near 80 characters."""
+    line = " ".join(question.split())
+    if len(line) <= 80:
+        return line
+    return line[:80].rsplit(" ", 1)[0] + "…"
+
+
+class ConversationStore:
+    """SQLite with one short connection per call (threads of the pool share nothing)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()  # one writer at a time inside this process
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=10)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA foreign_keys=ON")
+        try:
+            with db:  # commit or roll back
+                yield db
+        finally:
+            db.close()
+
+    def create(self, owner: str, title: str | None) -> ConversationSummary:
+        now = time.time()
+        cid = uuid.uuid4().hex
+        with self._lock, self._connect() as db:
+            db.execute(
+                "INSERT INTO conversations VALUES (?, ?, ?, ?, ?)",
+                (cid, owner, (title or "").strip(), now, now),
+            )
+            # Keep each owner's history bounded: drop the least recently updated.
+            db.execute(
+                "DELETE FROM conversations WHERE id IN (SELECT id FROM conversations "
+                "WHERE owner = ? ORDER BY updated DESC LIMIT -1 OFFSET ?)",
+                (owner, MAX_CONVERSATIONS),
+            )
+        return ConversationSummary(
+            id=cid, title=(title or "").strip(), created=iso(now), updated=iso(now), turns=0
+        )
+
+    def list(self, owner: str) -> list[ConversationSummary]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT c.*, (SELECT COUNT(*) FROM turns t WHERE t.conversation_id = c.id) AS n "
+                "FROM conversations c WHERE owner = ? ORDER BY updated DESC",
+                (owner,),
+            ).fetchall()
+        return [self._summary(r) for r in rows]
+
+    def get(self, owner: str, cid: str) -> Conversation | None:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT c.*, 0 AS n FROM conversations c WHERE id = ? AND owner = ?", (cid, owner)
+            ).fetchone()
+            if row is None:
+                return None
+            turns = db.execute(
+                "SELECT created, data FROM turns WHERE conversation_id = ? ORDER BY seq", (cid,)
+            ).fetchall()
+        messages = [Turn(**json.loads(t["data"]), created=iso(t["created"])) for t in turns]
+        summary = self._summary(row).model_copy(update={"turns": len(messages)})
+        return Conversation(**summary.model_dump(), messages=messages)
+
+    def add_turn(self, owner: str, cid: str, turn: TurnIn) -> Turn | None:
+        now = time.time()
+        with self._lock, self._connect() as db:
+            row = db.execute(
+                "SELECT title FROM conversations WHERE id = ? AND owner = ?", (cid, owner)
+            ).fetchone()
+            if row is None:
+                return None
+            (seq,) = db.execute(
+                "SELECT COUNT(*) FROM turns WHERE conversation_id = ?", (cid,)
+            ).fetchone()
+            if seq >= MAX_TURNS:
+                raise HTTPException(409, f"a conversation keeps at most {MAX_TURNS} turns")
+            db.execute(
+                "INSERT INTO turns VALUES (?, ?, ?, ?)",
+                (cid, seq, now, turn.model_dump_json()),
+            )
+            title = row["title"] or default_title(turn.question)
+            db.execute(
+                "UPDATE conversations SET updated = ?, title = ? WHERE id = ?", (now, title, cid)
+            )
+        return Turn(**turn.model_dump(), created=iso(now))
+
+    def rename(self, owner: str, cid: str, title: str) -> ConversationSummary | None:
+        with self._lock, self._connect() as db:
+            changed = db.execute(
+                "UPDATE conversations SET title = ? WHERE id = ? AND owner = ?",
+                (title.strip(), cid, owner),
+            ).rowcount
+        if not changed:
+            return None
+        found = self.get(owner, cid)
+        return None if found is None else ConversationSummary(**found.model_dump())
+
+    def delete(self, owner: str, cid: str) -> bool:
+        with self._lock, self._connect() as db:
+            return bool(
+                db.execute(
+                    "DELETE FROM conversations WHERE id = ? AND owner = ?", (cid, owner)
+                ).rowcount
+            )
+
+    @staticmethod
+    def _summary(row: sqlite3.Row) -> ConversationSummary:
+        return ConversationSummary(
+            id=row["id"],
+            title=row["title"] or "Untitled",
+            created=iso(row["created"]),
+            updated=iso(row["updated"]),
+            turns=row["n"],
+        )
+
+
+# --- markdown export ------------------------------------------------------------------------
+def _quote_md(text: str) -> str:
+    return "\n".join("> " + line for line in text.splitlines() or [""])
+
+
+def to_markdown(conversation: Conversation) -> str:
+    """The conversation as Markdown: each question, its answer, the signals, and the quotes
+    (document, place and character offsets) so a reader can check every citation."""
+    out = [f"# {conversation.title}", "", f"_Exported from Briefing QA, {iso(time.time())}._"]
+    for i, turn in enumerate(conversation.messages, 1):
+        out += ["", f"## {i}. {turn.question}", ""]
+        if turn.short_answer and turn.leads and not turn.abstained:
+            out += [f"**{turn.short_answer}**", ""]
+        out.append(turn.answer)
+        if turn.abstained:
+            signals = "abstained" + (f": {turn.note}" if turn.note else "")
+        else:
+            verified = "quotes verified" if turn.grounded else "quotes NOT fully verified"
+            signals = f"{verified}; confidence {round(turn.confidence * 100)}%"
+        out += ["", f"_{signals}{f' ({turn.model})' if turn.model else ''}_"]
+        if turn.citations:
+            out += ["", "Sources:", ""]
+        for c in turn.citations:
+            where = ", ".join(
+                p for p in (c.source, c.date, f"p. {c.page}" if c.page else None) if p
+            )
+            head = f"[{c.n}] {c.title or c.doc_id}" + (f" ({where})" if where else "")
+            link = f" <{c.url}>" if c.url else ""
+            out += [
+                f"- {head}: `{c.doc_id}` characters {c.start_char}–{c.end_char}{link}",
+                "",
+                _quote_md(c.quote),
+                "",
+            ]
+    return "\n".join(out).rstrip() + "\n"
+
+
+# --- routes ---------------------------------------------------------------------------------
+_store_lock = threading.Lock()
+
+
+def get_store(request: Request) -> ConversationStore:
+    """The app's store, opened on first use (``<data_dir>/conversations.sqlite3``)."""
+    state = request.app.state
+    store = getattr(state, "conversations", None)
+    if store is None:
+        with _store_lock:
+            store = getattr(state, "conversations", None)
+            if store is None:
+                store = ConversationStore(Path(state.settings.data_dir) / DB_NAME)
+                state.conversations = store
+    return store
+
+
+def get_owner(request: Request) -> str:
+    """The caller's key id when auth is on (set by the security middleware), else local."""
+    return getattr(request.state, "key_id", None) or LOCAL_OWNER
+
+
+StoreDep = Annotated[ConversationStore, Depends(get_store)]
+OwnerDep = Annotated[str, Depends(get_owner)]
+
+
+def _missing(cid: str) -> HTTPException:
+    return HTTPException(404, f"no conversation '{cid}'")
+
+
+@router.get("", response_model=list[ConversationSummary])
+def list_conversations(store: StoreDep, owner: OwnerDep) -> list[ConversationSummary]:
+    """The caller's conversations, most recently updated first."""
+    return store.list(owner)
+
+
+@router.post("", response_model=ConversationSummary, status_code=201)
+def create_conversation(
+    store: StoreDep, owner: OwnerDep, body: NewConversation | None = None
+) -> ConversationSummary:
+    """A new, empty conversation (its title defaults to its first question)."""
+    return store.create(owner, body.title if body else None)
+
+
+@router.get("/{cid}", response_model=Conversation)
+def get_conversation(cid: str, store: StoreDep, owner: OwnerDep) -> Conversation:
+    found = store.get(owner, cid)
+    if found is None:
+        raise _missing(cid)
+    return found
+
+
+@router.post("/{cid}/messages", response_model=Turn, status_code=201)
+def add_turn(cid: str, turn: TurnIn, store: StoreDep, owner: OwnerDep) -> Turn:
+    """Append one answered question."""
+    saved = store.add_turn(owner, cid, turn)
+    if saved is None:
+        raise _missing(cid)
+    return saved
+
+
+@router.patch("/{cid}", response_model=ConversationSummary)
+def rename_conversation(
+    cid: str, body: Rename, store: StoreDep, owner: OwnerDep
+) -> ConversationSummary:
+    renamed = store.rename(owner, cid, body.title)
+    if renamed is None:
+        raise _missing(cid)
+    return renamed
+
+
+@router.delete("/{cid}", response_model=Deleted)
+def delete_conversation(cid: str, store: StoreDep, owner: OwnerDep) -> Deleted:
+    if not store.delete(owner, cid):
+        raise _missing(cid)
+    return Deleted(id=cid)
+
+
+@router.get(
+    "/{cid}/export.md",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/markdown": {}}}},
+)
+def export_conversation(cid: str, store: StoreDep, owner: OwnerDep) -> PlainTextResponse:
+    """The conversation as Markdown with its citations (quotes, documents, offsets)."""
+    found = store.get(owner, cid)
+    if found is None:
+        raise _missing(cid)
+    name = "".join(ch if ch.isalnum() else "-" for ch in found.title.lower()).strip("-")[:60]
+    return PlainTextResponse(
+        to_markdown(found),
+        media_type="text/markdown; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name or "conversation"}.md"'},
+    )

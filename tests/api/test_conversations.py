@@ -1,0 +1,153 @@
+"""``/v1/conversations``: saved in SQLite in the data dir, listed newest first, renamed,
+deleted, exported as Markdown with their citations, and kept apart per API key."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from api.routes.conversations import DB_NAME, default_title
+from rag.components import Components
+
+CITATION = {
+    "n": 1,
+    "doc_id": "harbor-council.md",
+    "title": "Harbor Council Approves Lantern Bridge Repairs",
+    "source": "Vellmark Gazette",
+    "date": "2031-05-14",
+    "url": None,
+    "chunk_id": "harbor-council.md:0",
+    "start_char": 364,
+    "end_char": 444,
+    "quote": "Mayor Tobias Quell said the ferry terminal would stay open throughout the works.",
+    "page": None,
+}
+TURN: dict[str, Any] = {
+    "question": "Who said the ferry terminal would stay open?",
+    "answer": "Mayor Tobias Quell: \u201cMayor Tobias Quell said the ferry terminal would stay "
+    "open throughout the works.\u201d [1]",
+    "citations": [CITATION],
+    "short_answer": "Mayor Tobias Quell",
+    "leads": True,
+    "confidence": 0.91,
+    "grounded": True,
+    "abstained": False,
+    "note": None,
+    "model": "extractive",
+}
+REFUSED: dict[str, Any] = {
+    "question": "What is the capital of Vellmark's neighbouring kingdom?",
+    "answer": "The briefings don't say.",
+    "abstained": True,
+    "note": "no evidence strong enough to answer",
+}
+
+
+def new(client: TestClient, **body: Any) -> str:
+    response = client.post("/v1/conversations", json=body or None)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def test_saved_turns_come_back_in_order_and_title_defaults_to_first_question(
+    client: TestClient, qa_components: Components
+) -> None:
+    cid = new(client)
+    for turn in (TURN, REFUSED):
+        assert client.post(f"/v1/conversations/{cid}/messages", json=turn).status_code == 201
+    body = client.get(f"/v1/conversations/{cid}").json()
+    assert body["title"] == TURN["question"] and body["turns"] == 2
+    assert [m["question"] for m in body["messages"]] == [TURN["question"], REFUSED["question"]]
+    first = body["messages"][0]
+    assert first["citations"][0]["quote"] == CITATION["quote"] and first["leads"] is True
+    assert body["messages"][1]["note"] == REFUSED["note"]
+    listed = {c["id"]: c for c in client.get("/v1/conversations").json()}
+    assert listed[cid]["turns"] == 2
+    db = qa_components.settings.data_dir / DB_NAME
+    with sqlite3.connect(db) as conn:  # a plain SQLite file in the data dir
+        assert conn.execute(
+            "SELECT COUNT(*) FROM turns WHERE conversation_id = ?", (cid,)
+        ).fetchone() == (2,)
+
+
+def test_list_is_most_recently_updated_first(client: TestClient) -> None:
+    older, newer = new(client, title="older"), new(client, title="newer")
+    client.post(f"/v1/conversations/{older}/messages", json=TURN)  # now the latest
+    ids = [c["id"] for c in client.get("/v1/conversations").json()]
+    assert ids.index(older) < ids.index(newer)
+
+
+def test_rename_and_delete(client: TestClient) -> None:
+    cid = new(client)
+    client.post(f"/v1/conversations/{cid}/messages", json=TURN)
+    renamed = client.patch(f"/v1/conversations/{cid}", json={"title": "Ferry terminal"})
+    assert renamed.status_code == 200 and renamed.json()["title"] == "Ferry terminal"
+    assert client.get(f"/v1/conversations/{cid}").json()["title"] == "Ferry terminal"
+    assert client.patch(f"/v1/conversations/{cid}", json={"title": ""}).status_code == 422
+    assert client.delete(f"/v1/conversations/{cid}").json() == {"id": cid, "deleted": True}
+    assert client.get(f"/v1/conversations/{cid}").status_code == 404
+    assert client.delete(f"/v1/conversations/{cid}").status_code == 404
+    assert cid not in [c["id"] for c in client.get("/v1/conversations").json()]
+    assert client.post(f"/v1/conversations/{cid}/messages", json=TURN).status_code == 404
+
+
+def test_export_is_markdown_with_every_citation(client: TestClient) -> None:
+    cid = new(client, title="Ferry questions")
+    for turn in (TURN, REFUSED):
+        client.post(f"/v1/conversations/{cid}/messages", json=turn)
+    response = client.get(f"/v1/conversations/{cid}/export.md")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/markdown")
+    assert 'filename="ferry-questions.md"' in response.headers["content-disposition"]
+    md = response.text
+    assert md.startswith("# Ferry questions\n")
+    assert f"## 1. {TURN['question']}" in md and "**Mayor Tobias Quell**" in md
+    assert "quotes verified; confidence 91% (extractive)" in md
+    assert "[1] Harbor Council Approves Lantern Bridge Repairs (Vellmark Gazette, 2031-05-14)" in md
+    assert "`harbor-council.md` characters 364–444" in md
+    assert f"> {CITATION['quote']}" in md
+    assert f"## 2. {REFUSED['question']}" in md
+    assert "_abstained: no evidence strong enough to answer_" in md
+
+
+def test_bad_turns_are_422(client: TestClient) -> None:
+    cid = new(client)
+    for bad in ({**TURN, "confidence": 1.5}, {"answer": "no question"}, {**TURN, "extra": 1}):
+        response = client.post(f"/v1/conversations/{cid}/messages", json=bad)
+        assert response.status_code == (201 if "extra" in bad else 422), bad
+
+
+def test_default_title_is_one_line_cut_at_a_word() -> None:
+    assert default_title("  who   hosted\nit? ") == "who hosted it?"
+    long = "word " * 40
+    cut = default_title(long)
+    assert cut.endswith("…") and len(cut) <= 81 and "  " not in cut
+
+
+@pytest.fixture
+def keyed(qa_components: Components) -> Iterator[TestClient]:
+    settings = qa_components.settings.model_copy(update={"api_keys": ["key-a", "key-b"]})
+    with TestClient(create_app(settings, qa_components)) as client:
+        yield client
+
+
+def test_each_api_key_sees_only_its_own_conversations(keyed: TestClient) -> None:
+    a = {"Authorization": "Bearer key-a"}
+    b = {"Authorization": "Bearer key-b"}
+    assert keyed.get("/v1/conversations").status_code == 401
+    cid = keyed.post("/v1/conversations", json={"title": "mine"}, headers=a).json()["id"]
+    keyed.post(f"/v1/conversations/{cid}/messages", json=TURN, headers=a)
+    assert cid in [c["id"] for c in keyed.get("/v1/conversations", headers=a).json()]
+    assert cid not in [c["id"] for c in keyed.get("/v1/conversations", headers=b).json()]
+    for method, path in (
+        ("GET", f"/v1/conversations/{cid}"),
+        ("GET", f"/v1/conversations/{cid}/export.md"),
+        ("DELETE", f"/v1/conversations/{cid}"),
+    ):
+        assert keyed.request(method, path, headers=b).status_code == 404
+    assert keyed.get(f"/v1/conversations/{cid}", headers=a).json()["turns"] == 1
