@@ -544,16 +544,41 @@
       return;
     }
     // The final chunk carries the verified answer: show it, not the raw deltas.
+    renderFinal(message, final, streamed);
+    conversation.push(
+      { role: "user", content: question },
+      { role: "assistant", content: final.answer ?? streamed },
+    );
+    await BriefQAHistory.save(question, { ...final, answer: final.answer ?? streamed });
+  }
+
+  // An answer's bubble, source cards and signals, from a final chunk or a saved turn.
+  function renderFinal(message, final, streamed) {
+    const answer = message.querySelector(".answer");
+    const status = message.querySelector(".answer-status");
     const citations = final.citations || [];
     const shown = renderBubble(answer, final, streamed);
     if (citations.length) message.insertBefore(renderSources(citations, shown), status);
     renderStatus(status, final);
     message.classList.add(final.abstained ? "abstained" : final.grounded ? "grounded" : "unverified");
     message.removeAttribute("aria-busy");
-    conversation.push(
-      { role: "user", content: question },
-      { role: "assistant", content: final.answer ?? streamed },
-    );
+  }
+
+  // A saved conversation, shown as it was answered; follow-ups continue it.
+  function showConversation(saved) {
+    clearChat();
+    if (!saved) return;
+    $("empty-hint")?.remove();
+    for (const turn of saved.messages) {
+      addUserMessage(turn.question, null);
+      renderFinal(addAssistantMessage(), turn, turn.answer);
+      conversation.push(
+        { role: "user", content: turn.question },
+        { role: "assistant", content: turn.answer },
+      );
+    }
+    const messages = $("messages");
+    messages.scrollTop = messages.scrollHeight;
   }
 
   async function submitQuestion(event) {
@@ -576,10 +601,17 @@
 
   let emptyHint = null; // the empty chat's hint and examples, put back by "New chat"
 
-  function newChat() {
+  function clearChat() {
     conversation = [];
     $("messages").replaceChildren(...(emptyHint ? [emptyHint] : []));
     closeViewer();
+  }
+
+  // "New chat": the next answer starts a new saved conversation.
+  function newChat() {
+    BriefQAHistory.start();
+    clearChat();
+    BriefQAHistory.refresh();
   }
 
   async function loadAnswerers() {
@@ -605,7 +637,11 @@
   function init() {
     emptyHint = $("empty-hint");
     bindDrawer();
-    BriefQA.bindKeyForm(() => loadDocuments().then(loadAnswerers));
+    BriefQA.bindKeyForm(() =>
+      loadDocuments()
+        .then(loadAnswerers)
+        .then(() => BriefQAHistory.refresh()),
+    );
     $("ask-form").addEventListener("submit", submitQuestion);
     $("question").addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey) {
@@ -627,8 +663,10 @@
       $("filter-undated").checked = false;
       updateUndatedNote();
     });
-    // One after the other: a 401 on the first asks for the key once, the second then has it.
-    loadDocuments().then(loadAnswerers);
+    // One after the other: a 401 on the first asks for the key once, the rest then have it.
+    loadDocuments()
+      .then(loadAnswerers)
+      .then(() => BriefQAHistory.init(showConversation));
   }
 
   init();
