@@ -6,6 +6,7 @@ in the routes, because pydantic field constraints are fixed at import time.
 
 from __future__ import annotations
 
+from datetime import date as Date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -41,6 +42,30 @@ class DocumentDetail(DocumentMeta):
     """A stored document with its cleaned text: citations' offsets index into ``text``."""
 
     text: str
+
+
+class DocumentEdit(BaseModel):
+    """``PATCH /v1/documents/{id}``: only the fields sent change (``null`` is refused)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: InputText | None = Field(default=None, min_length=1, max_length=500)
+    date: str | None = Field(
+        default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="ISO date (YYYY-MM-DD)"
+    )
+    source: InputText | None = Field(default=None, max_length=300)
+
+    @field_validator("date")
+    @classmethod
+    def real_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            Date.fromisoformat(value)  # 2031-02-30 is a ValueError, so a 422
+        return value
+
+    @field_validator("title", "source")
+    @classmethod
+    def one_line(cls, value: str | None) -> str | None:
+        return " ".join(value.split()) if value is not None else None
 
 
 class SkippedItem(BaseModel):

@@ -21,6 +21,7 @@ from api.routes.jobs import JobAccepted
 from api.schemas import (
     DeleteResult,
     DocumentDetail,
+    DocumentEdit,
     FileResult,
     FilesResult,
     SkippedItem,
@@ -29,6 +30,7 @@ from api.schemas import (
 from ingest.loaders import (
     FORMATS,
     MEDIA_TYPES,
+    PAGE_BREAK,
     LoadError,
     SourceDocument,
     TooLarge,
@@ -174,6 +176,51 @@ def delete_document(doc_id: str, pipeline: PipelineDep, lock: StoreLockDep) -> D
     if not existed:
         raise HTTPException(404, f"no document '{doc_id}'")
     return DeleteResult(doc_id=doc_id)
+
+
+def with_page_breaks(text: str, page_starts: list[int] | None) -> str:
+    """The stored text with its page breaks put back, so cleaning finds the same pages."""
+    if not page_starts:
+        return text
+    ends = [start - 2 for start in page_starts[1:]] + [len(text)]  # "\n\n" between pages
+    return PAGE_BREAK.join(text[s:e] for s, e in zip(page_starts, ends, strict=True))
+
+
+@router.patch("/{doc_id:path}", response_model=DocumentMeta, responses={404: {}, 422: {}, 403: {}})
+def edit_document(
+    doc_id: str, body: DocumentEdit, pipeline: PipelineDep, lock: StoreLockDep
+) -> DocumentMeta:
+    """Change a stored document's title, date or source (admin). The text stays as stored;
+    the document goes through the pipeline again, so chunks, filters and BM25 follow."""
+    changes = body.model_dump(exclude_unset=True)
+    for name in ("title", "date", "source"):
+        # Clearing is refused for now: the store's record upsert merges metadata, so a field
+        # left out of the new record would survive in it (rag/store/chroma.py ``commit``).
+        if name in changes and changes[name] is None:
+            raise invalid(("body", name), f"{name} can't be cleared (null); send a value")
+    with lock.read():
+        found = pipeline.store.get_documents([doc_id]).get(doc_id) if doc_id else None
+    if found is None:
+        raise HTTPException(404, f"no document '{doc_id}'")
+    meta, text = found
+    if not changes:
+        return meta
+    edited = SourceDocument(
+        doc_id=doc_id,
+        title=changes.get("title", meta.title),
+        text=with_page_breaks(text, meta.page_starts),
+        date=changes.get("date", meta.date),
+        source=changes.get("source", meta.source),
+        url=meta.url,
+        page_kind=meta.page_kind,
+        attached_to=meta.attached_to,
+    )
+    pipeline.ingest([edited])
+    with lock.read():
+        stored = pipeline.store.get_documents([doc_id]).get(doc_id)
+    if stored is None:  # deleted meanwhile
+        raise HTTPException(404, f"no document '{doc_id}'")
+    return stored[0]
 
 
 def _parse(
