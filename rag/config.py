@@ -91,9 +91,10 @@ class Settings(BaseSettings):
     support_threshold: float = 0.5
     support_coverage_weight: float = 0.6
     support_unnamed_cap: float = 0.25
-    # A document sentence this similar (MiniLM cosine) to an instruction exemplar
-    # (rag/data/instruction_exemplars.json) is treated as addressed to the answerer (rag.guard).
-    instruction_threshold: float = 0.62
+    # A document sentence this similar (embedding cosine) to an instruction exemplar
+    # (rag/data/instruction_exemplars.json) is treated as addressed to the answerer (rag.guard);
+    # unset = the embedding backend's calibrated value (rag.guard.CALIBRATED_THRESHOLDS).
+    instruction_threshold: float | None = None
 
     # --- answering -----------------------------------------------------------------------
     answerer: AnswererName = "extractive"
