@@ -28,9 +28,29 @@
     documents = docs;
     updateUndatedNote();
     renderExamples(docs);
-    $("doc-count").textContent = `(${docs.length})`;
-    list.replaceChildren(...docs.map(documentItem));
+    renderDocuments();
     updateSources(docs);
+  }
+
+  // Newest first (undated last, then by title) or by title; the filter matches title, source
+  // and id.
+  function sortedDocuments(docs, order, needle) {
+    const text = needle.trim().toLowerCase();
+    const shown = text
+      ? docs.filter((d) =>
+          [d.title, d.source, d.doc_id].some((v) => (v || "").toLowerCase().includes(text)),
+        )
+      : [...docs];
+    const byTitle = (a, b) => (a.title || a.doc_id).localeCompare(b.title || b.doc_id);
+    if (order === "title") return shown.sort(byTitle);
+    return shown.sort((a, b) => (b.date || "").localeCompare(a.date || "") || byTitle(a, b));
+  }
+
+  function renderDocuments() {
+    const shown = sortedDocuments(documents, $("doc-sort").value, $("doc-filter").value);
+    const total = documents.length;
+    $("doc-count").textContent = shown.length === total ? `(${total})` : `(${shown.length} of ${total})`;
+    $("doc-list").replaceChildren(...shown.map(documentItem));
   }
 
   function documentItem(doc) {
@@ -43,18 +63,75 @@
       setDrawer(false);
       openDocument(doc.doc_id, null);
     });
-    const chunks = `${doc.n_chunks} chunk${doc.n_chunks === 1 ? "" : "s"}`;
     const pages = doc.page_starts
       ? `${doc.page_starts.length} ${PAGE_WORD[doc.page_kind] || "page"}s`
       : null;
     const attached = doc.attached_to ? "attached to " + doc.attached_to : null;
-    const meta = [doc.doc_id, doc.source, doc.date || "undated", pages, chunks, attached];
+    const when = el("span", "doc-date", doc.date || "undated");
+    const where = el("span", "doc-source", doc.source || "no source");
+    const rest = [doc.doc_id, pages, attached].filter(Boolean).join(" · ");
+    const meta = el("div", "doc-meta muted");
+    meta.append(when, " · ", where, " · ", rest);
+    meta.title = `${doc.n_chunks} chunk${doc.n_chunks === 1 ? "" : "s"}`;
+    const actions = el("div", "doc-actions");
+    const edit = el("button", "doc-edit secondary", "Edit");
+    edit.type = "button";
+    edit.setAttribute("aria-label", "Edit " + doc.doc_id);
+    edit.addEventListener("click", () => item.replaceChildren(editForm(doc)));
     const remove = el("button", "doc-delete secondary", "Delete");
     remove.type = "button";
     remove.setAttribute("aria-label", "Delete " + doc.doc_id);
     remove.addEventListener("click", () => deleteDocument(doc.doc_id));
-    item.append(open, el("div", "doc-meta muted", meta.filter(Boolean).join(" · ")), remove);
+    actions.append(edit, remove);
+    item.append(open, meta, actions);
     return item;
+  }
+
+  // Title, date and source after upload (PATCH, admin); only changed fields are sent.
+  function editForm(doc) {
+    const form = el("form", "doc-edit-form");
+    const field = (label, input) => {
+      const wrap = el("label", "field", label);
+      wrap.append(input);
+      return wrap;
+    };
+    const title = Object.assign(el("input"), { name: "title", value: doc.title, required: true });
+    const date = Object.assign(el("input"), { name: "date", type: "date", value: doc.date || "" });
+    const source = Object.assign(el("input"), { name: "source", value: doc.source || "" });
+    const note = el("p", "status small", "A date or source can be changed, not removed.");
+    const save = el("button", null, "Save");
+    save.type = "submit";
+    const cancel = el("button", "secondary", "Cancel");
+    cancel.type = "button";
+    cancel.addEventListener("click", renderDocuments);
+    const buttons = el("div", "dialog-buttons");
+    buttons.append(cancel, save);
+    form.append(field("Title", title), field("Date", date), field("Source", source), note, buttons);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const changes = {};
+      if (title.value.trim() !== doc.title) changes.title = title.value.trim();
+      if (date.value && date.value !== doc.date) changes.date = date.value;
+      if (source.value.trim() && source.value.trim() !== doc.source) {
+        changes.source = source.value.trim();
+      }
+      if (!Object.keys(changes).length) return renderDocuments();
+      save.disabled = true;
+      note.textContent = "Saving (the document is re-indexed)…";
+      const response = await apiFetch("/v1/documents/" + encodeURIComponent(doc.doc_id), {
+        method: "PATCH",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(changes),
+      });
+      if (!response.ok) {
+        note.classList.add("error");
+        note.textContent = "Not saved: " + (await errorMessage(response));
+        save.disabled = false;
+        return;
+      }
+      await loadDocuments();
+    });
+    return form;
   }
 
   // --- empty chat: example questions from the stored documents' titles -------------------
@@ -656,6 +733,8 @@
       $(id).addEventListener("change", updateUndatedNote);
     }
     $("viewer-close").addEventListener("click", closeViewer);
+    $("doc-filter").addEventListener("input", renderDocuments);
+    $("doc-sort").addEventListener("change", renderDocuments);
     $("filter-clear").addEventListener("click", () => {
       $("filter-source").value = "";
       $("filter-from").value = "";
