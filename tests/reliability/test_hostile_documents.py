@@ -128,9 +128,11 @@ def test_a_hostile_sentence_is_quoted_as_data_not_obeyed(
 ) -> None:
     state, url = gullible
     result = openai_service(dirty, url).ask(ABOUT_THE_NOTICE)
-    assert not result.abstained
+    assert state.requests == 0  # the LLM is never shown it
+    if result.abstained:  # a sentence addressed to answerers need not be an answer at all
+        assert not result.citations and result.answer == "The briefings don't say."
+        return
     assert result.answerer == "extractive"  # an instruction is only ever quoted
-    assert state.requests == 0
     (citation,) = result.citations
     assert citation.doc_id == "notice-to-assistants.md"
     assert citation.quote in result.answer  # the answer is the quote, with its marker
