@@ -5,6 +5,40 @@
 (() => {
   const { apiFetch, errorMessage, el } = BriefQA;
   const $ = (id) => document.getElementById(id);
+  // One line per summary metric (eval/metrics.py, eval/harness.py): what a reader needs to
+  // read 0.093 token F1 next to 0.545 accuracy without thinking the answers are wrong.
+  const METRICS = {
+    n: "questions in the gold file (split) that were asked",
+    answer_accuracy:
+      "answerable questions whose answer contains a gold answer (as words) and did not abstain",
+    citation_precision: "share of the documents an answer cites that are gold sources",
+    citation_recall: "share of the gold sources that the answer cites at least once",
+    retrieval_recall_at_5: "share of gold sources among the top 5 retrieved documents",
+    mrr: "1 / rank of the first gold source among retrieved documents (1.0 = ranked first)",
+    abstention_accuracy: "unanswerable questions that were refused, as they should be",
+    false_abstention_rate: "answerable questions wrongly refused (lower is better)",
+    support_rate: "answer sentences whose quotes back them (quote verification)",
+    latency_p50_s: "median seconds per question",
+    latency_p95_s: "95th-percentile seconds per question (the slow tail)",
+    token_f1:
+      "word overlap of the whole answer with the gold answer; low by design, since answers " +
+      "quote a full sentence while gold answers are a few words",
+    exact_match:
+      "whole answer equals a gold answer; near 0 by design for quoted-sentence answers",
+    squad_em: "SQuAD 2.0 exact match of the short answer (an abstention is right when unanswerable)",
+    squad_f1: "SQuAD 2.0 word-overlap F1 of the short answer, with the same abstention rule",
+    hasans_f1: "SQuAD 2.0 F1 over answerable questions only",
+    noans_accuracy: "SQuAD 2.0 score over unanswerable questions only (refusing is right)",
+    mean_confidence: "average calibrated confidence the service reported for its answers",
+    errors: "questions that failed with an error (counted as wrong)",
+  };
+
+  // "(dev split)" / "(test split)" in the report's gold line, else null.
+  function splitOf(markdown) {
+    const match = /^- gold: .*\((dev|test)[^)]*\)/m.exec(markdown);
+    return match ? match[1] : null;
+  }
+
   const INLINE = /(`[^`]+`)|(\*\*[^*]+\*\*)|(\*[^*\s][^*]*\*)|(!?\[[^\]]*\]\([^)\s]*\))/g;
 
   function filePath(report, src) {
@@ -74,14 +108,18 @@
   function table(lines, report, referenced) {
     const node = el("table");
     const rows = lines.filter((line) => !/^\s*\|?\s*:?-{2,}/.test(line));
+    const explained = rows.length && cells(rows[0])[0] === "metric";
     rows.forEach((line, i) => {
       const row = el("tr");
-      for (const cell of cells(line)) {
+      const values = cells(line);
+      if (explained) values.push(i === 0 ? "what it measures" : METRICS[values[0]] || "");
+      values.forEach((cell, c) => {
         const td = el(i === 0 ? "th" : "td");
-        if (/^-?[\d.]+%?$/.test(cell)) td.className = "num";
+        if (explained && c === values.length - 1 && i > 0) td.className = "explain muted";
+        else if (/^-?[\d.]+%?$/.test(cell)) td.className = "num";
         td.append(...inline(cell, report, referenced));
         row.append(td);
-      }
+      });
       (i === 0 ? node.createTHead() : node.tBodies[0] || node.createTBody()).append(row);
     });
     return node;
@@ -159,10 +197,10 @@
     const section = el("article", "report");
     section.id = "report-" + report.name;
     const head = el("header", "report-head");
-    head.append(
-      el("span", "report-name", report.name === "." ? "eval-out" : report.name),
-      el("span", "muted", `${report.path} · written ${report.modified}`),
-    );
+    head.append(el("span", "report-name", report.name === "." ? "eval-out" : report.name));
+    const split = splitOf(report.markdown);
+    if (split) head.append(el("span", `split-badge split-${split}`, `${split} split`));
+    head.append(el("span", "muted", `${report.path} · written ${report.modified}`));
     const referenced = new Set();
     const body = el("div", "markdown");
     body.append(...renderMarkdown(report.markdown, report, referenced));
@@ -191,11 +229,14 @@
     const reports = await response.json();
     status.textContent = reports.length
       ? `${reports.length} report(s), newest first.`
-      : "No eval reports yet: run `make eval` (or `briefqa eval ... --out eval-out/NAME`).";
+      : "No eval reports yet in the server's BRIEFQA_EVAL_DIR (default eval-out): run " +
+        "`make eval` (or `briefqa eval ... --out DIR/NAME`).";
     const index = $("report-index");
     index.replaceChildren(
       ...reports.map((r) => {
-        const link = el("a", null, r.name === "." ? "eval-out" : r.name);
+        const split = splitOf(r.markdown);
+        const name = r.name === "." ? "eval-out" : r.name;
+        const link = el("a", null, split ? `${name} (${split})` : name);
         link.href = "#report-" + r.name;
         return link;
       }),
