@@ -1,11 +1,17 @@
-"""``briefqa``: ingest, search, ask, serve, eval and documents, from one console script."""
+"""``briefqa``: ingest, search, ask, serve, eval and documents, from one console script.
+
+Output is for people on a terminal (rich tables) and for pipes: when stdout is not a terminal,
+lists are plain tab-separated lines (no header, never wrapped), and ``--json`` prints JSON.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,8 +23,39 @@ from rag.config import Settings
 app = typer.Typer(help="Answers questions over briefing documents, with verified citations.")
 documents_app = typer.Typer(help="List or delete stored documents.")
 app.add_typer(documents_app, name="documents")
-console = Console()
-err = Console(stderr=True)
+# soft_wrap: long lines are never broken at the console width (a terminal wraps them itself;
+# a pipe or log file gets them whole).
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+ANSWERERS = ("extractive", "local-llm", "openai")
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def emit_json(data: Any) -> None:
+    """JSON on stdout, unwrapped (pretty and coloured only on a terminal)."""
+    if console.is_terminal:
+        console.print_json(json.dumps(data, ensure_ascii=False, default=str))
+    else:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+
+
+def plain(text: str, **style: Any) -> None:
+    """One line as it is: no markup, no highlighting, no wrapping at the console width."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True, **style)
+
+
+def rows_out(header: Sequence[str], rows: list[list[str]]) -> None:
+    """A rich table on a terminal; tab-separated lines (tabs/newlines in cells as spaces) when
+    piped, so ``cut -f`` and ``grep`` work."""
+    if console.is_terminal:
+        table = Table(*header)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        return
+    for row in rows:
+        sys.stdout.write("\t".join(" ".join(cell.split()) for cell in row) + "\n")
 
 
 def _components(settings: Settings, threads: int | None = None):
@@ -84,44 +121,67 @@ def ingest(
 def search(
     query: str,
     k: Annotated[int, typer.Option("-k", help="How many chunks.")] = 5,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Top chunks for a query (hybrid retrieval), with document title and score."""
+    """Top chunks for a query (hybrid retrieval), with document title and score.
+
+    Piped: one line per chunk, tab-separated: score, dense score, doc_id, title, text."""
     from rag.retrieve import HybridRetriever
 
     settings = Settings()
     comps = _components(settings)
     retriever = HybridRetriever(settings, comps.store, comps.embedder, comps.bm25)
-    table = Table("score", "dense", "doc", "title", "text")
-    for chunk in retriever.retrieve(query, top_k=k):
+    chunks = retriever.retrieve(query, top_k=k)
+    if as_json:
+        emit_json([c.model_dump() for c in chunks])
+        return
+    rows = []
+    width = 160 if console.is_terminal else None  # a pipe gets the whole chunk
+    for chunk in chunks:
         dense = f"{chunk.dense_score:.3f}" if chunk.dense_score is not None else "-"
-        table.add_row(f"{chunk.score:.4f}", dense, chunk.doc_id, chunk.title, chunk.text[:160])
-    console.print(table)
+        rows.append([f"{chunk.score:.4f}", dense, chunk.doc_id, chunk.title, chunk.text[:width]])
+    rows_out(("score", "dense", "doc", "title", "text"), rows)
 
 
 @app.command()
 def ask(
     question: str,
-    answerer: Annotated[str | None, typer.Option(help="extractive, local-llm or openai")] = None,
+    answerer: Annotated[
+        str | None,
+        typer.Option(help=f"One of: {', '.join(ANSWERERS)} (default: BRIEFQA_ANSWERER)."),
+    ] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Only this source (repeatable).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only documents dated on/after YYYY-MM-DD.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Only documents dated on/before YYYY-MM-DD.")
+    ] = None,
+    doc: Annotated[
+        list[str] | None, typer.Option("--doc", help="Only this doc_id (repeatable).")
+    ] = None,
+    include_undated: Annotated[
+        bool, typer.Option(help="With --since/--until, search undated documents too.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full JSON result.")] = False,
 ) -> None:
     """Answer one question with numbered citations to verbatim quotes, streamed as it is written."""
     from contextlib import closing
 
-    from rag.answer.registry import build_answerers
     from rag.schema import AnswerResult
-    from rag.service import QAService
 
-    settings = Settings()
-    if answerer:
-        settings = settings.model_copy(update={"answerer": answerer})
-    service = QAService(_components(settings), build_answerers(settings))
+    filters = _filters(source, since, until, doc, include_undated)
+    service, name = _service_for(answerer)
     if as_json:
-        console.print_json(service.ask(question).model_dump_json())
+        emit_json(service.ask(question, None, filters, None, name).model_dump(mode="json"))
         return
     streamed: list[str] = []
     result: AnswerResult | None = None
     # Closed even on Ctrl-C, so a local LLM's lock is released.
-    with closing(service.ask_stream(question)) as items:  # type: ignore[type-var]
+    stream = service.ask_stream(question, None, filters, None, name)
+    with closing(stream) as items:  # type: ignore[type-var]
         for item in items:
             if isinstance(item, AnswerResult):
                 result = item
@@ -132,20 +192,17 @@ def ask(
     console.print()
     if "".join(streamed).strip() != result.answer.strip():
         # Verification dropped or re-cited what was streamed: the verified answer is what counts.
-        console.print("[dim]verified answer:[/dim]")
-        console.print(result.answer, markup=False, highlight=False)
+        plain("verified answer:", style="dim")
+        plain(result.answer)
     for c in result.citations:
-        console.print(
-            f"  [{c.n}] {c.title or c.doc_id} ({c.doc_id}"
-            + (f", p. {c.page}" if c.page is not None else "")
-            + f", chars {c.start_char}-{c.end_char})",
-            markup=False,
-            highlight=False,
+        page = f", p. {c.page}" if c.page is not None else ""
+        plain(
+            f"  [{c.n}] {c.title or c.doc_id} ({c.doc_id}{page}, chars {c.start_char}-{c.end_char})"
         )
-        console.print(f"      \u201c{c.quote}\u201d", markup=False, style="dim", highlight=False)
+        plain(f"      \u201c{c.quote}\u201d", style="dim")
     if result.short_answer:
         label = "short answer" if result.leads else "short answer (unsure)"
-        console.print(f"{label}: {result.short_answer}", markup=False, highlight=False)
+        plain(f"{label}: {result.short_answer}")
     if result.abstained:
         status = f"abstained ({result.note})" if result.note else "abstained"
     else:
@@ -153,12 +210,64 @@ def ask(
         status = f"{quotes}; confidence {result.confidence:.2f}"
         if result.note:
             status += f" ({result.note})"
-    console.print(
-        f"{status}; answerer {result.answerer}; {result.timings.get('total', 0):.2f} s",
-        style="dim",
-        markup=False,
-        highlight=False,
+    plain(
+        f"{status}; answerer {result.answerer}; {result.timings.get('total', 0):.2f} s", style="dim"
     )
+
+
+def _filters(
+    sources: list[str] | None,
+    since: str | None,
+    until: str | None,
+    doc_ids: list[str] | None,
+    include_undated: bool,
+):
+    """``ask``'s filter options as retrieval ``Filters`` (None when none is given)."""
+    from datetime import date
+
+    from rag.schema import Filters
+
+    for flag, value in (("--since", since), ("--until", until)):
+        if value is None:
+            continue
+        try:
+            date.fromisoformat(value)
+        except ValueError as exc:
+            err.print(f"[red]error:[/red] {flag} wants a date as YYYY-MM-DD, not {value!r}")
+            raise typer.Exit(2) from exc
+    if not (sources or since or until or doc_ids):
+        return None
+    return Filters(
+        sources=sources or None,
+        doc_ids=doc_ids or None,
+        date_from=since,
+        date_to=until,
+        include_undated=include_undated,
+    )
+
+
+def _service_for(answerer: str | None):
+    """The service with ``answerer`` built, and its name; an unknown or unbuildable one is an
+    error naming the answerers (never a silent fallback to extractive)."""
+    from rag.answer.registry import build_answerers
+    from rag.service import QAService
+
+    settings = Settings()
+    if answerer is not None and answerer not in ANSWERERS:
+        err.print(
+            f"[red]error:[/red] unknown answerer {answerer!r}; one of: {', '.join(ANSWERERS)}"
+        )
+        raise typer.Exit(2)
+    if answerer:
+        settings = settings.model_copy(update={"answerer": answerer})
+    try:
+        extra = build_answerers(settings)
+    except (ValueError, ImportError, OSError, RuntimeError) as exc:
+        err.print(f"[red]error:[/red] answerer {settings.answerer!r} is not available: {exc}")
+        raise typer.Exit(2) from exc
+    service = QAService(_components(settings), extra)
+    name = answerer or service.default_answerer
+    return service, name
 
 
 @app.command()
@@ -258,6 +367,7 @@ def doctor(
         bool,
         typer.Option(help="Delete orphan chunks; re-embed ghost documents from their text."),
     ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Check that the documents list agrees with the stored chunks (exit 1 if not)."""
     from rag.store.bm25 import BM25Index
@@ -270,10 +380,13 @@ def doctor(
     except (StoreUnavailable, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(3) from exc
-    console.print(f"store: {found.summary()}", markup=False, highlight=False)
     bm25 = BM25Index(settings.bm25_path / settings.collection)
     current = bm25._load(store.generation())
-    console.print(f"bm25 cache: {'current' if current else 'stale (rebuilt on next start)'}")
+    if as_json:
+        emit_json({"ok": found.ok, "store": found.summary(), "bm25_cache_current": current})
+    else:
+        plain(f"store: {found.summary()}")
+        plain(f"bm25 cache: {'current' if current else 'stale (rebuilt on next start)'}")
     if found.ok or not repair:
         raise typer.Exit(0 if found.ok else 1)
     store.close()
@@ -304,17 +417,21 @@ def _repair(settings: Settings, ghosts: dict[str, tuple[int, int]]) -> None:
 
 
 @documents_app.command("list")
-def documents_list() -> None:
-    """Stored documents with their chunk counts."""
+def documents_list(as_json: JsonOpt = False) -> None:
+    """Stored documents: id, title, source, date and chunk count.
+
+    Piped: one line per document, tab-separated in that order (empty fields stay empty)."""
     comps = _components(Settings())
-    table = Table("doc_id", "title", "source", "date", "chunks")
-    for d in comps.store.list_documents():
-        table.add_row(d.doc_id, d.title, d.source or "", d.date or "", str(d.n_chunks))
-    console.print(table)
+    docs = comps.store.list_documents()
+    if as_json:
+        emit_json([d.model_dump() for d in docs])
+        return
+    rows = [[d.doc_id, d.title, d.source or "", d.date or "", str(d.n_chunks)] for d in docs]
+    rows_out(("doc_id", "title", "source", "date", "chunks"), rows)
 
 
 @documents_app.command("delete")
-def documents_delete(doc_id: str) -> None:
+def documents_delete(doc_id: str, as_json: JsonOpt = False) -> None:
     """Delete one document and its chunks."""
     from ingest.pipeline import IngestPipeline
 
@@ -323,7 +440,10 @@ def documents_delete(doc_id: str) -> None:
     if not IngestPipeline(settings, comps.store, comps.embedder, comps.bm25).delete(doc_id):
         err.print(f"[red]error:[/red] no document '{doc_id}'")
         raise typer.Exit(1)
-    console.print(f"deleted {doc_id}")
+    if as_json:
+        emit_json({"doc_id": doc_id, "deleted": True})
+    else:
+        plain(f"deleted {doc_id}")
 
 
 if __name__ == "__main__":  # pragma: no cover
