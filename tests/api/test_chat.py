@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from rag.components import Components
 from rag.schema import Draft, Evidence
 from rag.store.chroma import StoreUnavailable
-from tests.api.conftest import REFUSAL, SEED_QUESTION, UNANSWERABLE
+from tests.api.conftest import REFUSAL, SEED_ANSWER, SEED_QUESTION, UNANSWERABLE
 
 
 def user(text: str) -> dict[str, str]:
@@ -67,9 +67,9 @@ def test_completion_shape_and_grounding(client: TestClient) -> None:
     assert body["model"] == "extractive"
     (choice,) = body["choices"]
     assert choice["message"]["role"] == "assistant" and choice["finish_reason"] == "stop"
-    assert "Vaishnaw" in choice["message"]["content"]
+    assert SEED_ANSWER in choice["message"]["content"]
     assert body["abstained"] is False
-    assert any("Vaishnaw" in c["quote"] for c in body["citations"])
+    assert any(SEED_ANSWER in c["quote"] for c in body["citations"])
     citation = body["citations"][0]
     text = client.get(f"/v1/documents/{citation['doc_id']}").json()["text"]
     assert text[citation["start_char"] : citation["end_char"]] == citation["quote"]
@@ -84,13 +84,13 @@ def test_last_user_message_is_the_question_and_system_is_ignored(client: TestCli
     ]
     body = client.post("/v1/chat/completions", json={"messages": messages}).json()
     content = body["choices"][0]["message"]["content"]
-    assert "Vaishnaw" in content and "Paris" not in content
+    assert SEED_ANSWER in content and "Paris" not in content
 
 
 def test_content_parts_are_read(client: TestClient) -> None:
     message = {"role": "user", "content": [{"type": "text", "text": SEED_QUESTION}]}
     body = client.post("/v1/chat/completions", json={"messages": [message]}).json()
-    assert "Vaishnaw" in body["choices"][0]["message"]["content"]
+    assert SEED_ANSWER in body["choices"][0]["message"]["content"]
 
 
 def test_unanswerable_abstains(client: TestClient) -> None:
@@ -136,9 +136,9 @@ def test_stream_event_format(client: TestClient) -> None:
         "finish_reason": "stop",
         "logprobs": None,
     }
-    assert streamed == last["answer"] and "Vaishnaw" in last["answer"]
+    assert streamed == last["answer"] and SEED_ANSWER in last["answer"]
     assert last["abstained"] is False
-    assert any("Vaishnaw" in c["quote"] for c in last["citations"])
+    assert any(SEED_ANSWER in c["quote"] for c in last["citations"])
 
 
 def test_stream_abstains(client: TestClient) -> None:
@@ -160,7 +160,7 @@ def test_stream_passes_answerer_deltas_then_verified_answer(
     assert len(deltas) > 3 and all(len(d) <= 12 for d in deltas)
     assert "".join(deltas).endswith("[1]")
     final = chunks[-1]
-    assert final["model"] == "fake" and "Vaishnaw" in final["answer"]
+    assert final["model"] == "fake" and SEED_ANSWER in final["answer"]
     assert final["citations"][0]["n"] == 1 and final["grounded"] is True
     assert app.state.store_lock._readers == 0
 

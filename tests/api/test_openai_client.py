@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from api.main import create_app
 from rag.components import Components
 from rag.schema import Draft, Evidence
-from tests.api.conftest import REFUSAL, SEED_QUESTION, UNANSWERABLE
+from tests.api.conftest import REFUSAL, SEED_ANSWER, SEED_QUESTION, UNANSWERABLE
 from tests.helpers import live_server
 
 
@@ -49,11 +49,11 @@ def test_non_streaming(oai: openai.OpenAI) -> None:
     assert completion.object == "chat.completion"
     assert completion.model == "extractive"
     message = completion.choices[0].message
-    assert message.role == "assistant" and "Vaishnaw" in (message.content or "")
+    assert message.role == "assistant" and SEED_ANSWER in (message.content or "")
     assert completion.choices[0].finish_reason == "stop"
     extra = completion.model_extra or {}
     assert extra["abstained"] is False
-    assert any("Vaishnaw" in c["quote"] for c in extra["citations"])
+    assert any(SEED_ANSWER in c["quote"] for c in extra["citations"])
 
 
 def test_raw_response_json(oai: openai.OpenAI) -> None:
@@ -75,12 +75,12 @@ def test_streaming(oai: openai.OpenAI) -> None:
     chunks = list(stream)
     assert chunks[0].choices[0].delta.role == "assistant"
     text = "".join(c.choices[0].delta.content or "" for c in chunks)
-    assert "Vaishnaw" in text
+    assert SEED_ANSWER in text
     final = chunks[-1]
     assert final.choices[0].finish_reason == "stop"
     extra = final.model_extra or {}
     assert extra["answer"] == text and extra["abstained"] is False
-    assert any("Vaishnaw" in c["quote"] for c in extra["citations"])
+    assert any(SEED_ANSWER in c["quote"] for c in extra["citations"])
 
 
 def test_streaming_abstains(oai: openai.OpenAI) -> None:

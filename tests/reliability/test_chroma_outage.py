@@ -16,7 +16,7 @@ import api.deps
 from api.main import create_app
 from rag.config import Settings
 from rag.embed import Embedder
-from tests.api.conftest import SEED_QUESTION
+from tests.api.conftest import SEED_ANSWER, SEED_QUESTION
 from tests.conftest import CORPUS, SEED
 from tests.helpers import free_port, ingested, start_chroma, wait_until
 
@@ -78,7 +78,7 @@ def settings_for(chroma: Chroma, tmp_path: Path) -> Settings:
 
 def answered(client: TestClient) -> bool:
     response = client.post("/v1/ask", json={"question": SEED_QUESTION})
-    return response.status_code == 200 and "Vaishnaw" in response.json()["answer"]
+    return response.status_code == 200 and SEED_ANSWER in response.json()["answer"]
 
 
 def upload(client: TestClient, doc_id: str) -> int:

@@ -30,8 +30,12 @@ FAKE_MODEL = "fake-model"
 FAKE_KEY = "fake-llm-key"
 # The fixed reply: one sentence from the seed briefing, citing evidence [1]. The service cites
 # and verifies it like any model output (re-pointing the marker if [1] is not that sentence).
-FAKE_ANSWER = "Representing India was Union Minister Ashwini Vaishnaw [1]."
-FAKE_PARTS = ["Representing India ", "was Union Minister ", "Ashwini Vaishnaw [1]."]
+FAKE_ANSWER = "S Jaishankar is set to visit the United States from 2 to 4 February 2026 [1]."
+FAKE_PARTS = [
+    "S Jaishankar is set to visit ",
+    "the United States ",
+    "from 2 to 4 February 2026 [1].",
+]
 
 
 @dataclass

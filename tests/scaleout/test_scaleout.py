@@ -8,9 +8,9 @@ import json
 
 import httpx
 
+from tests.api.conftest import SEED_ANSWER, SEED_QUESTION
 from tests.scaleout.conftest import FAKE_KEY, FAKE_MODEL, FAKE_PARTS, FakeLLM, Replica
 
-SEED_QUESTION = "who represented India at the Finance Ministerial?"
 LIGHTHOUSE = """Quillmere Lighthouse Gets A New Keeper
 
 The Quillmere Lighthouse on Sable Point has appointed Odile Brannock as its head keeper.
@@ -72,12 +72,12 @@ def test_answer_through_an_openai_compatible_server(
     result = ask(b, SEED_QUESTION)  # b's default answerer: openai (BRIEFQA_ANSWERER)
     assert result["answerer"] == "openai", result.get("note")
     assert result["grounded"] and not result["abstained"]
-    assert "Ashwini Vaishnaw" in result["answer"]
+    assert SEED_ANSWER in result["answer"]
     assert "[1]" in result["answer"]
     citation = result["citations"][0]
     document = httpx.get(f"{a.url}/v1/documents/{citation['doc_id']}", timeout=30).json()
     assert document["text"][citation["start_char"] : citation["end_char"]] == citation["quote"]
-    assert "Ashwini Vaishnaw" in citation["quote"]
+    assert SEED_ANSWER in citation["quote"]
 
     assert len(fake_llm.requests) == seen + 1
     request = fake_llm.requests[-1]
@@ -85,7 +85,7 @@ def test_answer_through_an_openai_compatible_server(
     assert request["stream"] is True and request["temperature"] == 0
     assert fake_llm.auth[-1] == f"Bearer {FAKE_KEY}"
     prompt = json.dumps(request["messages"])
-    assert "Vaishnaw" in prompt and "[1]" in prompt  # the numbered evidence went to the LLM
+    assert SEED_ANSWER in prompt and "[1]" in prompt  # the numbered evidence went to the LLM
 
 
 def test_streamed_chat_relays_the_llm_tokens(
@@ -108,5 +108,5 @@ def test_streamed_chat_relays_the_llm_tokens(
     assert "".join(deltas) == "".join(FAKE_PARTS)  # the LLM's own tokens, as they came
     assert final is not None and final["model"] == "openai"
     assert final["grounded"] and not final["abstained"]
-    assert "Ashwini Vaishnaw" in final["answer"]
-    assert final["citations"] and "Ashwini Vaishnaw" in final["citations"][0]["quote"]
+    assert SEED_ANSWER in final["answer"]
+    assert final["citations"] and SEED_ANSWER in final["citations"][0]["quote"]

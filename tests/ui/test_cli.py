@@ -17,9 +17,8 @@ from ingest.pipeline import IngestPipeline
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.schema import Draft, Evidence
+from tests.api.conftest import SEED_ANSWER, SEED_QUESTION
 from tests.conftest import CORPUS, SEED
-
-SEED_QUESTION = "who represented India at the Finance Ministerial?"
 
 
 @pytest.fixture
@@ -49,11 +48,12 @@ def test_ask_prints_answer_citations_and_status(cli: CliRunner) -> None:
     result = cli.invoke(app, ["ask", SEED_QUESTION])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert "Vaishnaw" in lines[0] and "[1]" in lines[0]
+    assert SEED_ANSWER in lines[0] and "[1]" in lines[0]
     assert "verified answer:" not in result.output  # extractive: streamed text is the answer
     assert any(line.startswith("  [1] ") and "000_ca9448a2e7e84a10.txt" in line for line in lines)
-    assert "Representing India was Union Minister Ashwini Vaishnaw" in result.output
-    assert lines[-1].startswith("grounded; answerer extractive")
+    assert "External Affairs Minister S Jaishankar is set to visit" in result.output
+    assert lines[-1].startswith("quotes verified; confidence 0.")
+    assert "answerer extractive" in lines[-1]
 
 
 class Streamer:
@@ -68,8 +68,8 @@ class Streamer:
         raise AssertionError("the CLI must stream")
 
     def stream(self, question: str, evidence: list[Evidence]) -> Iterator[str]:
-        n = next((e.n for e in evidence if "Vaishnaw" in e.text), 1)
-        for part in ["Representing India was ", "Union Minister Ashwini Vaishnaw", f" [{n}]."]:
+        n = next((e.n for e in evidence if SEED_ANSWER in e.text), 1)
+        for part in ["Jaishankar will visit ", "from 2 to 4 February 2026", f" [{n}]."]:
             sys.stdout.flush()
             self.printed_before.append(sys.stdout.buffer.getvalue().decode())  # type: ignore[attr-defined]
             yield part
@@ -87,9 +87,9 @@ def test_ask_streams_deltas_as_they_are_produced(
     result = cli.invoke(app, ["ask", SEED_QUESTION, "--answerer", "openai"])
     assert result.exit_code == 0, result.output
     # Each part was on the terminal before the next one was generated.
-    assert streamer.printed_before[1].endswith("Representing India was ")
-    assert streamer.printed_before[2].endswith("Union Minister Ashwini Vaishnaw")
-    assert result.output.startswith("Representing India was Union Minister Ashwini Vaishnaw [")
+    assert streamer.printed_before[1].endswith("Jaishankar will visit ")
+    assert streamer.printed_before[2].endswith("from 2 to 4 February 2026")
+    assert result.output.startswith("Jaishankar will visit from 2 to 4 February 2026 [")
     assert "  [1] " in result.output
     assert "answerer openai" in result.output.splitlines()[-1]
 
