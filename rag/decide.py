@@ -12,8 +12,6 @@ service abstains.
 
 from __future__ import annotations
 
-import json
-import logging
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -22,8 +20,9 @@ from functools import cache
 from pathlib import Path
 
 from rag.evidence import entity_terms
+from rag.fitted import DATA_DIR, committed, linear, load_fitted
 from rag.schema import Evidence
-from rag.spans import DATA_DIR, ScoredSpan, best_span, question_kind
+from rag.spans import ScoredSpan, best_span, question_kind
 from rag.text import WORD, stem, terms
 
 DECISION_MODEL = DATA_DIR / "decision.json"
@@ -147,30 +146,17 @@ class DecisionModel:
 
     @classmethod
     def load(cls, path: Path = DECISION_MODEL) -> DecisionModel:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if tuple(data["features"]) != FEATURES:
-            raise ValueError(f"{path}: fitted for other features; re-run eval/calibrate.py")
-        return cls(
-            tuple(float(w) for w in data["weights"]),
-            float(data["threshold"]),
-            data.get("fitted_on", ""),
-        )
+        weights, (threshold,), fitted_on = load_fitted(path, FEATURES, ["threshold"])
+        return cls(weights, threshold, fitted_on)
 
     def probability(self, vector: Sequence[float]) -> float:
-        z = sum(w * x for w, x in zip(self.weights, vector, strict=True))
+        z = linear(self.weights, vector)
         return 1 / (1 + math.exp(-max(min(z, 30.0), -30.0)))
 
 
 @cache
 def default_model() -> DecisionModel | None:
-    """The committed fit; None (with a warning) before the first fit or when the file was
-    fitted for other features, so ``eval/calibrate.py`` can always run. A test checks the
-    committed file loads."""
-    try:
-        return DecisionModel.load()
-    except (OSError, ValueError, KeyError) as exc:
-        logging.getLogger(__name__).warning("no fitted model: %s", exc)
-        return None
+    return committed(DecisionModel.load)
 
 
 class AnswerDecider:

@@ -10,8 +10,6 @@ learned by ``eval/calibrate.py`` on dev questions and stored in ``rag/data/spans
 
 from __future__ import annotations
 
-import json
-import logging
 import math
 import re
 from collections.abc import Sequence
@@ -19,9 +17,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from rag.fitted import DATA_DIR, committed, linear, load_fitted
 from rag.text import stem, terms
 
-DATA_DIR = Path(__file__).parent / "data"
 SPAN_MODEL = DATA_DIR / "spans.json"
 
 _MONTH = (
@@ -343,30 +341,17 @@ class SpanModel:
 
     @classmethod
     def load(cls, path: Path = SPAN_MODEL) -> SpanModel:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if tuple(data["features"]) != FEATURES:
-            raise ValueError(f"{path}: fitted for other features; re-run eval/calibrate.py")
-        return cls(
-            tuple(float(w) for w in data["weights"]),
-            float(data["short_threshold"]),
-            float(data["lead_threshold"]),
-            data.get("fitted_on", ""),
-        )
+        keys = ["short_threshold", "lead_threshold"]
+        weights, (short, lead), fitted_on = load_fitted(path, FEATURES, keys)
+        return cls(weights, short, lead, fitted_on)
 
     def score(self, vector: Sequence[float]) -> float:
-        return sum(w * x for w, x in zip(self.weights, vector, strict=True))
+        return linear(self.weights, vector)
 
 
 @cache
 def default_model() -> SpanModel | None:
-    """The committed fit; None (with a warning) before the first fit or when the file was
-    fitted for other features, so ``eval/calibrate.py`` can always run. A test checks the
-    committed file loads."""
-    try:
-        return SpanModel.load()
-    except (OSError, ValueError, KeyError) as exc:
-        logging.getLogger(__name__).warning("no fitted model: %s", exc)
-        return None
+    return committed(SpanModel.load)
 
 
 @dataclass(frozen=True)

@@ -76,3 +76,13 @@ def test_the_committed_model_refuses_a_swapped_country() -> None:
     wrong = decider.judge("Who represented Calvania at the Harlow water talks?", [ev])[0]
     assert right.confidence > wrong.confidence
     assert decider.answers(right)
+
+
+def test_the_committed_fits_load() -> None:
+    """rag/data holds fits for exactly the features the code computes (else calibrate again)."""
+    from rag import decide, spans
+
+    decision, span = decide.default_model(), spans.default_model()
+    assert decision is not None and len(decision.weights) == len(decide.FEATURES)
+    assert span is not None and len(span.weights) == len(spans.FEATURES)
+    assert 0.0 < decision.threshold < 1.0 and span.short_threshold <= span.lead_threshold
