@@ -29,6 +29,7 @@
     updateUndatedNote();
     renderExamples(docs);
     renderDocuments();
+    BriefQADocPage.render();
     updateSources(docs);
   }
 
@@ -103,7 +104,10 @@
     save.type = "submit";
     const cancel = el("button", "secondary", "Cancel");
     cancel.type = "button";
-    cancel.addEventListener("click", renderDocuments);
+    cancel.addEventListener("click", () => {
+      renderDocuments();
+      BriefQADocPage.render();
+    });
     const buttons = el("div", "dialog-buttons");
     buttons.append(cancel, save);
     form.append(field("Title", title), field("Date", date), field("Source", source), note, buttons);
@@ -115,7 +119,11 @@
       if (source.value.trim() && source.value.trim() !== doc.source) {
         changes.source = source.value.trim();
       }
-      if (!Object.keys(changes).length) return renderDocuments();
+      if (!Object.keys(changes).length) {
+        renderDocuments();
+        BriefQADocPage.render();
+        return;
+      }
       save.disabled = true;
       note.textContent = "Saving (the document is re-indexed)…";
       const response = await apiFetch("/v1/documents/" + encodeURIComponent(doc.doc_id), {
@@ -714,6 +722,15 @@
   function init() {
     emptyHint = $("empty-hint");
     bindDrawer();
+    BriefQADocPage.init({
+      documents: () => documents,
+      editForm,
+      remove: deleteDocument,
+      open: (docId) => {
+        window.location.hash = "";
+        openDocument(docId, null);
+      },
+    });
     BriefQA.bindKeyForm(() =>
       loadDocuments()
         .then(loadAnswerers)

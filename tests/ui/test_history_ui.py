@@ -53,19 +53,19 @@ def test_conversation_is_saved_reopened_renamed_exported_and_deleted(
     page.screenshot(path=screenshot_path(tmp_path, "screenshot-history.png"))
 
     def rename(dialog: Dialog) -> None:
-        dialog.accept("Ferry terminal")
+        dialog.accept("Quell ferry notes")
 
     page.once("dialog", rename)
     row.locator(".conversation-rename").click()
-    renamed = page.locator("#history-list .conversation", has_text="Ferry terminal")
+    renamed = page.locator("#history-list .conversation", has_text="Quell ferry notes")
     expect(renamed).to_have_count(1)
 
     with page.expect_download() as info:
         renamed.locator(".conversation-export").click()
     download = info.value
-    assert download.suggested_filename == "ferry-terminal.md"
+    assert download.suggested_filename == "quell-ferry-notes.md"
     markdown = Path(download.path()).read_text(encoding="utf-8")
-    assert markdown.startswith("# Ferry terminal\n")
+    assert markdown.startswith("# Quell ferry notes\n")
     assert f"## 1. {QUESTION}" in markdown and f"> {QUOTE}" in markdown
     assert "`harbor-council.md` characters" in markdown
 

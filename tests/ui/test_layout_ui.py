@@ -140,3 +140,12 @@ def test_key_box_appears_only_after_a_401(page: Page) -> None:
     expect(page.locator("#key-dialog")).to_be_visible()
     page.click("#key-dialog button[value='cancel']")
     expect(page.locator("#key-form")).to_be_visible()
+
+
+def test_key_box_fits_a_phone_when_shown(sized) -> None:
+    page: Page = sized(SMALLEST)
+    page.evaluate("window.dispatchEvent(new CustomEvent('briefqa:auth'))")
+    expect(page.locator("#key-form")).to_be_visible()
+    expect(page.locator("#api-key")).to_be_in_viewport()
+    assert horizontal_overflow(page) <= 0
+    expect(page.locator("#question")).to_be_in_viewport()
