@@ -16,15 +16,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
-from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.cite import answer_sentences, build_citations, keep_cited
 from rag.components import Components
-from rag.config import Settings
 from rag.decide import AnswerDecider, Assessment
-from rag.embed import Embedder
 from rag.evidence import EvidenceSelector
 from rag.guard import REFUSAL, screen_question
 from rag.rerank import CrossEncoderReranker, get_cross_encoder
@@ -60,23 +57,6 @@ class Answerer(Protocol):
     def answer(self, question: str, evidence: list[Evidence]) -> Draft: ...
 
 
-def screen_embedder(embedder: Embedder, settings: Settings) -> Embedder | None:
-    """The MiniLM embedder the instruction screen's threshold was checked with: the service's
-    own when it is MiniLM, else one loaded for the screen (shared per process)."""
-    if embedder.backend in ("onnx-int8", "torch"):
-        return embedder
-    return _screen_minilm(settings.torch_threads)
-
-
-@lru_cache(maxsize=2)
-def _screen_minilm(threads: int) -> Embedder | None:
-    from rag.embed import onnx_available
-
-    if not onnx_available():
-        return None
-    return Embedder(Settings(embed_backend="onnx-int8", torch_threads=threads, _env_file=None))
-
-
 class QAService:
     def __init__(
         self, components: Components, answerers: dict[str, Answerer] | None = None
@@ -98,7 +78,9 @@ class QAService:
             settings.ce_sentences,
             idf=components.bm25.idf,
             rrf_k=settings.rrf_k,
-            screen=screen_embedder(components.embedder, settings),
+            # The meaning screen uses the service's embedder at the threshold checked for it
+            # (rag.guard: one per backend, BRIEFQA_INSTRUCTION_THRESHOLD overrides).
+            screen=components.embedder,
             screen_threshold=settings.instruction_threshold,
         )
         self.decider = AnswerDecider(
