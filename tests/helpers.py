@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import pytest
     from fastapi import FastAPI
+    from typer.testing import CliRunner
 
     from rag.components import Components
     from rag.config import Settings
@@ -108,3 +110,37 @@ def ingested(settings: Settings, embedder: Embedder, paths: list[Path]) -> Compo
     report = IngestPipeline(settings, components.store, embedder, components.bm25).run(paths)
     assert not report.skipped, report.skipped
     return components
+
+
+def cli_store(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    embedder: Embedder,
+    collection: str,
+    columns: int = 200,
+    paths: list[Path] | None = None,
+) -> CliRunner:
+    """The CLI on a store under ``tmp_path`` found through BRIEFQA_* variables, reusing the
+    session's embedder instead of loading one per command; ``paths`` are ingested first."""
+    from typer.testing import CliRunner
+
+    import rag.components
+    from ingest.pipeline import IngestPipeline
+    from rag.config import Settings
+
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv("BRIEFQA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("BRIEFQA_COLLECTION", collection)
+    monkeypatch.setenv("BRIEFQA_ANSWERER", "extractive")
+    monkeypatch.setenv("COLUMNS", str(columns))
+    real_build = rag.components.build_components
+
+    def build(settings: Settings, **kwargs: object) -> Components:
+        return real_build(settings, **{**kwargs, "embedder": embedder})  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rag.components, "build_components", build)
+    if paths:
+        settings = Settings()
+        comps = rag.components.build_components(settings)
+        IngestPipeline(settings, comps.store, comps.embedder, comps.bm25).run(paths)
+    return CliRunner()

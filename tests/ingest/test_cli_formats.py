@@ -9,28 +9,15 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from rag.config import Settings
 from rag.embed import Embedder
 from tests.fixtures import formats
+from tests.helpers import cli_store
 
 
 @pytest.fixture
 def cli(tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    """The CLI on an empty store under ``tmp_path``, reusing the session's MiniLM."""
-    import rag.components
-
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    monkeypatch.setenv("BRIEFQA_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("BRIEFQA_COLLECTION", "cli-formats")
-    monkeypatch.setenv("BRIEFQA_ANSWERER", "extractive")
-    monkeypatch.setenv("COLUMNS", "200")
-    real_build = rag.components.build_components
-
-    def build(settings: Settings, **kwargs: object) -> rag.components.Components:
-        return real_build(settings, **{**kwargs, "embedder": embedder})  # type: ignore[arg-type]
-
-    monkeypatch.setattr(rag.components, "build_components", build)
-    return CliRunner()
+    """The CLI on an empty store under ``tmp_path``, reusing the session's embedder."""
+    return cli_store(monkeypatch, tmp_path, embedder, "cli-formats")
 
 
 @pytest.fixture

@@ -13,35 +13,17 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from ingest.pipeline import IngestPipeline
-from rag.config import Settings
 from rag.embed import Embedder
 from rag.schema import Draft, Evidence
 from tests.api.conftest import SEED_ANSWER, SEED_QUESTION
 from tests.conftest import CORPUS, SEED
+from tests.helpers import cli_store
 
 
 @pytest.fixture
 def cli(tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    """A store with the fixture corpus + seed, found by the CLI through BRIEFQA_* variables;
-    the session's MiniLM is reused instead of loading it again per command."""
-    import rag.components
-
-    monkeypatch.chdir(tmp_path)  # no stray .env
-    monkeypatch.setenv("BRIEFQA_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("BRIEFQA_COLLECTION", "cli-test")
-    monkeypatch.setenv("BRIEFQA_ANSWERER", "extractive")
-    monkeypatch.setenv("COLUMNS", "200")
-    real_build = rag.components.build_components
-
-    def build(settings: Settings, **kwargs: object) -> rag.components.Components:
-        return real_build(settings, **{**kwargs, "embedder": embedder})  # type: ignore[arg-type]
-
-    monkeypatch.setattr(rag.components, "build_components", build)
-    settings = Settings()
-    comps = rag.components.build_components(settings)
-    IngestPipeline(settings, comps.store, comps.embedder, comps.bm25).run([CORPUS, SEED])
-    return CliRunner()
+    """A store with the fixture corpus + seed, found by the CLI through BRIEFQA_* variables."""
+    return cli_store(monkeypatch, tmp_path, embedder, "cli-test", paths=[CORPUS, SEED])
 
 
 def test_ask_prints_answer_citations_and_status(cli: CliRunner) -> None:

@@ -10,35 +10,18 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from ingest.pipeline import IngestPipeline
-from rag.config import Settings
 from rag.embed import Embedder
 from tests.conftest import CORPUS, SEED
+from tests.helpers import cli_store
 
 QUESTION = "Who said the ferry terminal would stay open?"
 
 
 @pytest.fixture
 def cli(tmp_path: Path, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    """A store with the fixture corpus + seed, found through BRIEFQA_* variables; the
-    session's MiniLM is reused. CliRunner's stdout is not a terminal, as in a pipe."""
-    import rag.components
-
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("BRIEFQA_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("BRIEFQA_COLLECTION", "cli-out")
-    monkeypatch.setenv("BRIEFQA_ANSWERER", "extractive")
-    monkeypatch.setenv("COLUMNS", "60")  # narrow: a table would wrap; plain lines must not
-    real_build = rag.components.build_components
-
-    def build(settings: Settings, **kwargs: object) -> rag.components.Components:
-        return real_build(settings, **{**kwargs, "embedder": embedder})  # type: ignore[arg-type]
-
-    monkeypatch.setattr(rag.components, "build_components", build)
-    settings = Settings()
-    comps = rag.components.build_components(settings)
-    IngestPipeline(settings, comps.store, comps.embedder, comps.bm25).run([CORPUS, SEED])
-    return CliRunner()
+    """A store with the fixture corpus + seed; CliRunner's stdout is not a terminal, as in a
+    pipe, and the narrow COLUMNS would wrap a table (plain lines must not wrap)."""
+    return cli_store(monkeypatch, tmp_path, embedder, "cli-out", columns=60, paths=[CORPUS, SEED])
 
 
 def test_documents_list_piped_is_one_tab_separated_line_per_document(cli: CliRunner) -> None:
