@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from rag.evidence import entity_terms
+from rag.evidence import entity_terms, weighted_share
 from rag.fitted import DATA_DIR, committed, linear, load_fitted
 from rag.schema import Evidence
 from rag.spans import ScoredSpan, best_span, question_kind
@@ -50,11 +50,6 @@ FEATURES = (
     "negation_mismatch",
     "order_agree",
 )
-
-
-def _weighted_share(wanted: Sequence[str], present: set[str], idf: Idf) -> float:
-    total = sum(idf(t) for t in wanted)
-    return sum(idf(t) for t in wanted if t in present) / total if total else 1.0
 
 
 def _order_agreement(question: str, sentence: str) -> float:
@@ -122,14 +117,14 @@ def feature_vector(
         "ce_rank": 1.0 / rank,
         "span_p": span.probability if span else 0.0,
         "explain": float(question_kind(question) == "explain"),
-        "entity_cover": _weighted_share(ents, near, idf),
+        "entity_cover": weighted_share(ents, near, idf),
         "number_missing": float(any(n not in near for n in numbers)),
-        "term_cover": _weighted_share(q_terms, own, idf),
+        "term_cover": weighted_share(q_terms, own, idf),
         # The asked relation ("represented", "hosted") must be in the sentence itself: names
         # may come from the context, the verb may not.
-        "relation_cover": _weighted_share(relation, own, idf),
+        "relation_cover": weighted_share(relation, own, idf),
         "relation_absent": float(bool(relation) and not any(t in own for t in relation)),
-        "context_cover": _weighted_share(q_terms, near, idf),
+        "context_cover": weighted_share(q_terms, near, idf),
         "negation_mismatch": float(negated_q != negated_s),
         "order_agree": _order_agreement(question, sentence),
     }

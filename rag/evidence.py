@@ -9,7 +9,7 @@ and its logit orders them. Answerers only ever see these sentences; ``rag.decide
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,16 +24,6 @@ Idf = Callable[[str], float]
 _BULLET = re.compile(r"(?:[-*\u2022\u2013]|\d{1,2}[.)])\s")
 
 
-def missing_share(question: str, chunk: RetrievedChunk, idf: Idf) -> float:
-    """Idf-weighted share of the question's terms found nowhere in the chunk or its title."""
-    q_terms = set(terms(question))
-    total = sum(idf(t) for t in q_terms)
-    if not total:
-        return 0.0
-    present = set(terms(f"{chunk.title} {chunk.text}"))
-    return sum(idf(t) for t in q_terms - present) / total
-
-
 def entity_terms(text: str) -> list[str]:
     """Stemmed capitalised words after the first, and numbers: what a question is about."""
     toks = WORD.findall(text)
@@ -44,11 +34,16 @@ def entity_terms(text: str) -> list[str]:
     ]
 
 
+def weighted_share(wanted: Iterable[str], present: set[str], idf: Idf, empty: float = 1.0) -> float:
+    """Idf-weighted share of ``wanted`` terms found in ``present`` (``empty`` when none)."""
+    wanted = list(wanted)
+    total = sum(idf(t) for t in wanted)
+    return sum(idf(t) for t in wanted if t in present) / total if total else empty
+
+
 def overlap(question: str, text: str, idf: Idf) -> float:
     """Idf-weighted share of the question's terms present in ``text``."""
-    q_terms = set(terms(question))
-    total = sum(idf(t) for t in q_terms)
-    return sum(idf(t) for t in q_terms & set(terms(text))) / total if total else 0.0
+    return weighted_share(set(terms(question)), set(terms(text)), idf, empty=0.0)
 
 
 @dataclass(frozen=True)

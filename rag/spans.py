@@ -41,8 +41,6 @@ _OPEN, _CLOSE = "([“\"'‘", ")]”\"'’"
 _CONNECT = frozenset({"of", "the", "de", "del", "la", "van", "von", "bin", "al"})
 _LIST_JOIN = frozenset({",", "and", "or"})
 
-KINDS = ("date", "number", "name", "place", "explain", "other")
-
 
 @cache
 def _stopwords() -> frozenset[str]:
@@ -384,22 +382,6 @@ def best_span(
     # The model is a conditional logit over a sentence's candidates: its softmax share is the
     # probability that this candidate, of all in the sentence, is the answer.
     return ScoredSpan(cands[i].text, cands[i].start, cands[i].end, 1.0 / total)
-
-
-def novel_spans(question: str, sentence: str) -> list[str]:
-    """Candidates of the question's type whose words the question doesn't already hold
-    (shared by the rewrite rules and the answerability features)."""
-    kind = question_kind(question)
-    wanted = {"date": {"date"}, "number": {"number"}, "name": {"name", "list"}}.get(
-        kind, {"name", "list"} if kind == "place" else set()
-    )
-    q_terms = set(terms(question))
-    out: list[str] = []
-    for cand in candidates(sentence):
-        c_terms = set(terms(cand.text))
-        if cand.kind in wanted and c_terms and not c_terms <= q_terms and cand.text not in out:
-            out.append(cand.text)
-    return out
 
 
 def names_in(text: str) -> list[str]:

@@ -4,26 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.evidence import EvidenceSelector, missing_share, overlap, rrf_order
-from rag.schema import RetrievedChunk
-
-
-def test_missing_share_flags_unasked_topics() -> None:
-    chunk = RetrievedChunk(
-        chunk_id="d:0",
-        doc_id="d",
-        title="Harbour",
-        text="The harbour council convened in May.",
-        start_char=0,
-        end_char=36,
-    )
-    assert missing_share("When did the harbour council convene?", chunk, lambda _t: 1.0) == 0.0
-    assert missing_share("What is the capital of Kestrel?", chunk, lambda _t: 1.0) == 1.0
+from rag.evidence import EvidenceSelector, overlap, rrf_order, weighted_share
 
 
 def test_overlap_and_rank_fusion() -> None:
     assert overlap("harbour council", "The harbour council met.", lambda _t: 1.0) == 1.0
     assert overlap("harbour council", "Ferries ran late.", lambda _t: 1.0) == 0.0
+    assert overlap("the of", "anything", lambda _t: 1.0) == 0.0  # no terms: nothing shared
+    assert weighted_share([], {"x"}, lambda _t: 1.0) == 1.0  # nothing wanted: nothing missing
+    assert weighted_share(["a", "b"], {"a"}, lambda t: 3.0 if t == "a" else 1.0) == 0.75
     # Item 1 is second in one ranking and first in the other; item 0 first and last.
     order = rrf_order([np.array([3.0, 2.0, 1.0]), np.array([1.0, 3.0, 2.0])], k=1)
     assert list(order) == [1, 0, 2]
