@@ -381,12 +381,14 @@ def doctor(
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(3) from exc
     bm25 = BM25Index(settings.bm25_path / settings.collection)
-    current = bm25._load(store.generation())
+    current = bm25.saved_generation() == store.generation()
     if as_json:
         emit_json({"ok": found.ok, "store": found.summary(), "bm25_cache_current": current})
     else:
         plain(f"store: {found.summary()}")
-        plain(f"bm25 cache: {'current' if current else 'stale (rebuilt on next start)'}")
+        plain(
+            f"bm25 cache: {'current' if current else 'behind the store (caught up on next start)'}"
+        )
     if found.ok or not repair:
         raise typer.Exit(0 if found.ok else 1)
     store.close()

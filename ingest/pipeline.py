@@ -199,7 +199,8 @@ class IngestPipeline:
                 for doc_id in stale:
                     self.store.delete_document(doc_id)
                     report.removed += 1
-                self.store.bump_generation()
+                # Orphans were never committed, so no index holds them: only ``stale`` changed.
+                self.store.bump_generation(stale)
                 if self.sync_on_commit:
                     self.bm25.sync(self.store)
         self.bm25.sync(self.store)
@@ -210,7 +211,8 @@ class IngestPipeline:
         """Switch records to the new versions (the generation with them), then drop the old."""
         with self.commit_guard():
             self.store.commit(items)
-            self.store.bump_generation()  # every BM25 cache is now stale, even after a crash
+            # Every BM25 cache is now stale, even after a crash; the log says where.
+            self.store.bump_generation(meta.doc_id for meta, _, _ in items)
             if self.sync_on_commit:
                 self.bm25.sync(self.store)
         self.store.drop_superseded(items, replacing)
@@ -279,7 +281,7 @@ class IngestPipeline:
         with self._writing, self.commit_guard():
             existed = self.store.delete_document(doc_id)
             if existed:
-                self.bm25.drop_document(doc_id, self.store.bump_generation())
+                self.bm25.drop_document(doc_id, self.store.bump_generation([doc_id]))
         return existed
 
 

@@ -9,9 +9,10 @@ Three collections:
   are deleted. Readers (``query``, ``all_chunks``) return only chunks whose hash is their
   record's, so until the commit the old version answers, after it the new one, and a crash at
   any point leaves exactly one of them (plus orphans ``repair`` deletes);
-- ``<name>__state``: a generation token bumped on every change, so BM25 indexes in any
-  process know when to rebuild; and the embedding backend whose vectors fill the store
-  (torch and onnx-int8 vectors are close, not equal, so a store never mixes them).
+- ``<name>__state``: a generation token bumped on every change, written with a change record
+  naming the documents it changed, so BM25 indexes in any process know they are behind and
+  re-read only those documents (``changes_since``); and the embedding backend whose vectors
+  fill the store (torch and onnx-int8 vectors are close, not equal, so a store never mixes them).
 We always pass embeddings: Chroma's default embedder would try to download a model.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Iterable, Sequence
@@ -39,6 +41,9 @@ _WRITES = frozenset({"add", "upsert", "update", "delete"})
 _DUMMY_VECTOR = [1.0]  # doc/state records are fetched by id, never by similarity
 _BATCH = 2000
 _EMBEDDER = "embedder"  # the state record naming the embedding backend
+_CHANGE = "change:"  # state records of what each generation changed (``changes_since``)
+_KEEP_CHANGES = 200
+_MAX_LOGGED_DOCS = 500
 
 
 class StoreUnavailable(RuntimeError):
@@ -212,15 +217,86 @@ class ChromaStore:
         got = self._call(self.state.get, ids=["generation"], include=["metadatas"])
         return str(got["metadatas"][0]["value"]) if got["ids"] else ""
 
-    def bump_generation(self) -> str:
+    def bump_generation(self, changed: Iterable[str] | None = None) -> str:
+        """Start a new generation; ``changed`` names the documents whose committed chunks
+        differ from the previous generation's (None: unknown, so readers rebuild in full).
+
+        The new token and its change record go in one upsert, so a reader never sees one
+        without the other; ``changes_since`` lets other processes' BM25 indexes catch up by
+        re-reading only those documents instead of every chunk.
+        """
         value = uuid.uuid4().hex
+        parent = self.generation()
+        doc_ids = None if changed is None else sorted(set(changed))
+        if doc_ids is not None and len(doc_ids) > _MAX_LOGGED_DOCS:
+            doc_ids = None  # a big batch: re-reading everything is as cheap
         self._call(
             self.state.upsert,
-            ids=["generation"],
-            embeddings=[_DUMMY_VECTOR],
-            metadatas=[{"value": value}],
+            ids=["generation", f"{_CHANGE}{value}"],
+            embeddings=[_DUMMY_VECTOR, _DUMMY_VECTOR],
+            metadatas=[
+                {"value": value},
+                {"kind": _CHANGE, "parent": parent, "at": time.time()},
+            ],
+            documents=["", json.dumps(doc_ids)],
         )
+        self._prune_changes()
         return value
+
+    def changes_since(self, since: str, until: str) -> set[str] | None:
+        """Documents changed between two generations, or None when that can't be known
+        (``since`` pruned from the log, a change of unknown extent, or two writers that both
+        started from the same generation: their records fork, and one may hide the other)."""
+        if since == until:
+            return set()
+        got = self._call(
+            self.state.get, where={"kind": _CHANGE}, include=["metadatas", "documents"]
+        )
+        children: dict[str, list[tuple[str, str]]] = {}
+        for cid, meta, doc in zip(got["ids"], got["metadatas"], got["documents"], strict=True):
+            children.setdefault(str(meta.get("parent")), []).append(
+                (cid.removeprefix(_CHANGE), doc or "null")
+            )
+        changed: set[str] = set()
+        at = since
+        for _ in range(len(got["ids"])):
+            step = children.get(at, [])
+            if len(step) != 1:
+                return None
+            at, doc_ids = step[0][0], json.loads(step[0][1])
+            if doc_ids is None:
+                return None
+            changed.update(doc_ids)
+            if at == until:
+                return changed
+        return None
+
+    def _prune_changes(self) -> None:
+        """Keep the newest ``_KEEP_CHANGES`` change records (a reader further behind rebuilds)."""
+        got = self._call(self.state.get, where={"kind": _CHANGE}, include=["metadatas"])
+        if len(got["ids"]) <= 2 * _KEEP_CHANGES:
+            return
+        order = sorted(
+            zip(got["ids"], got["metadatas"], strict=True), key=lambda im: -float(im[1]["at"])
+        )
+        self._call(self.state.delete, ids=[cid for cid, _ in order[_KEEP_CHANGES:]])
+
+    def chunks_of(self, doc_ids: Iterable[str]) -> list[RetrievedChunk]:
+        """The committed chunks of some documents (a BM25 index catching up reads these)."""
+        ids = sorted(set(doc_ids))
+        out: list[RetrievedChunk] = []
+        for i in range(0, len(ids), 100):
+            group = ids[i : i + 100]
+            got = self._call(
+                self.chunks.get,
+                where={"doc_id": {"$in": group}},
+                include=["documents", "metadatas"],
+            )
+            out.extend(
+                _chunk(c, d, m, None)
+                for c, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            )
+        return self.committed(out)
 
     # --- embedder identity -------------------------------------------------------------
     def _recorded_embedder(self) -> str | None:

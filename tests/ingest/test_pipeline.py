@@ -132,7 +132,7 @@ def test_crash_mid_ingest_then_rerun_converges(
     store._call = real_call  # type: ignore[method-assign]
     # Whatever was committed before the crash, BM25 caches converge on exactly that.
     pipeline.bm25.sync(store)
-    assert sorted(c.chunk_id for c in pipeline.bm25.chunks) == sorted(
+    assert sorted(c.chunk_id for c in pipeline.bm25.live_chunks()) == sorted(
         c.chunk_id for c in store.all_chunks()
     )
 

@@ -78,12 +78,12 @@ def snapshot(data_dir: Path) -> dict[str, Any]:
     docs = {m.doc_id: (m.content_hash, m.n_chunks) for m in store.list_documents()}
     generation = store.generation()
     bm25 = BM25Index(settings.bm25_path / COLLECTION)
-    loaded = bm25._load(generation)
+    loaded = bm25._load() and bm25.generation == generation
     return {
         "docs": docs,
         "chunks": chunks,
         "bm25_loaded": loaded,
-        "bm25": sorted(c.chunk_id for c in bm25.chunks) if loaded else None,
+        "bm25": sorted(c.chunk_id for c in bm25.live_chunks()) if loaded else None,
     }
 
 
