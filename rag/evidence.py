@@ -9,6 +9,7 @@ and its logit orders them. Answerers only ever see these sentences; ``rag.decide
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -142,14 +143,25 @@ class EvidenceSelector:
         seed; names pulled in from earlier sentences: 0.82 -> 0.55.)"""
         return f"{s.chunk.title}. {s.text}" if s.chunk.title else s.text
 
-    def select(self, question: str, chunks: list[RetrievedChunk]) -> list[Evidence]:
+    def select(
+        self,
+        question: str,
+        chunks: list[RetrievedChunk],
+        timings: dict[str, float] | None = None,
+    ) -> list[Evidence]:
+        """The best ``max_sentences`` sentences; ``timings["rerank"]`` gets the cross-encoder's
+        share of the time (the query path's costliest model call)."""
         sents = self.sentences(chunks)
         if not sents:
             return []
         picked = self.shortlist(question, sents)
         passages = [self.passage(sents[i]) for i in picked]
         if self.encoder is not None:
+            started = time.perf_counter()
             logits = self.encoder.score(question, passages)
+            if timings is not None:
+                spent = time.perf_counter() - started
+                timings["rerank"] = round(timings.get("rerank", 0.0) + spent, 4)
         else:  # no cross-encoder configured: the fused rank alone, as a descending pseudo-logit
             logits = -np.arange(len(picked), dtype=np.float32)
         # Text addressed to an answerer is data, never the best evidence: it sorts last. The

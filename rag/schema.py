@@ -166,7 +166,11 @@ class AnswerResult(BaseModel):
     answerer: str
     support: list[SentenceSupport] = []
     retrieved: list[RetrievedChunk] = []
-    timings: dict[str, float] = {}
+    timings: dict[str, float] = Field(
+        default={},
+        description="seconds per step: rewrite, retrieve, select_evidence (which includes "
+        "rerank, the cross-encoder's share), decide, answer, cite, verify, total",
+    )
     note: str | None = None
     leads: bool = Field(
         default=False,

@@ -165,7 +165,7 @@ class QAService:
         with _timed(timings, "retrieve"):
             result.retrieved = self.retrieve(standalone, top_k, filters)
         with _timed(timings, "select_evidence"):
-            evidence = self.selector.select(standalone, result.retrieved)
+            evidence = self.selector.select(standalone, result.retrieved, timings)
         with _timed(timings, "decide"):
             judged = self.assess(standalone, evidence)
         if not judged:

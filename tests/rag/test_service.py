@@ -20,9 +20,17 @@ def test_a_question_is_answered_with_a_short_answer_and_a_verbatim_citation(
     _, text = service.components.store.get_documents([cite.doc_id])[cite.doc_id]
     assert text[cite.start_char : cite.end_char] == cite.quote
     assert cite.source == "Vellmark Gazette"
-    assert {"retrieve", "select_evidence", "decide", "answer", "cite", "verify", "total"} <= set(
-        result.timings
-    )
+    assert {
+        "retrieve",
+        "rerank",
+        "select_evidence",
+        "decide",
+        "answer",
+        "cite",
+        "verify",
+        "total",
+    } <= set(result.timings)
+    assert 0 < result.timings["rerank"] <= result.timings["select_evidence"]  # part of it
 
 
 def test_explanation_questions_get_no_short_answer(service: QAService) -> None:
