@@ -8,12 +8,15 @@ and the store's content-hash cache serves every other one.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import json
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from llama_index.core.node_parser import SentenceSplitter
-from llama_index.core.utils import get_tokenizer
+from functools import cache, partial
+from pathlib import Path
+from typing import Any
 
 # Levels of structure, coarsest first: paragraphs (blank lines), then lines; below the last
 # level a piece that is still too long goes to the sentence splitter.
@@ -65,10 +68,13 @@ class Chunker:
     def __init__(self, chunk_size: int, chunk_overlap: int, min_size: int | None = None) -> None:
         self.chunk_size = chunk_size
         self.min_size = chunk_size // 3 if min_size is None else min_size
-        self._tokenize: Callable[[str], list] = get_tokenizer()
-        self._splitter = SentenceSplitter(
-            chunk_size=chunk_size, chunk_overlap=chunk_overlap, tokenizer=self._tokenize
-        )
+        self.chunk_overlap = chunk_overlap
+        self._tokenize = cl100k()
+        self._splitter: Any = None  # llama-index's SentenceSplitter, made on first need
+        # Sentence splits of over-long paragraphs by a hash of their text (and the sizes): a
+        # pure function, so ``SplitCache`` can keep it across processes and a re-ingest whose
+        # long paragraphs are unchanged never loads the splitter.
+        self.split_cache: dict[str, list[tuple[int, int]]] = {}
 
     def split(self, text: str) -> list[TextChunk]:
         spans = self._pack(text, 0, len(text), 0)
@@ -125,6 +131,24 @@ class Chunker:
 
     def _sentences(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
         piece = text[start:end]
+        key = hashlib.blake2b(
+            f"{self.chunk_size}:{self.chunk_overlap}:{piece}".encode(), digest_size=16
+        ).hexdigest()
+        if (known := self.split_cache.get(key)) is None:
+            known = self.split_cache[key] = self._split_sentences(piece)
+        return [(start + a, start + b) for a, b in known]
+
+    def _split_sentences(self, piece: str) -> list[tuple[int, int]]:
+        if self._splitter is None:
+            # Importing llama-index and its nltk sentence model costs seconds of every ingest
+            # process (issue 14 counts process start); text whose lines fit never pays it.
+            from llama_index.core.node_parser import SentenceSplitter
+
+            self._splitter = SentenceSplitter(
+                chunk_size=self.chunk_size,
+                chunk_overlap=self.chunk_overlap,
+                tokenizer=self._tokenize,
+            )
         spans: list[tuple[int, int]] = []
         cursor = 0
         for part in self._splitter.split_text(piece):
@@ -132,10 +156,63 @@ class Chunker:
             # forward from the previous start finds each one's own occurrence, not an earlier twin.
             at = piece.find(part, cursor)
             if at < 0:
-                raise ValueError(f"chunk at {start} is not a verbatim span of its document")
-            spans.append((start + at, start + at + len(part)))
+                raise ValueError("a chunk is not a verbatim span of its document")
+            spans.append((at, at + len(part)))
             cursor = at + 1
         return spans
+
+
+class SplitCache:
+    """``Chunker.split_cache`` kept in a JSON file beside the store: only a speed-up, so a
+    missing or unreadable file is an empty cache, and the newest ``limit`` entries are kept."""
+
+    def __init__(self, path: Path, limit: int = 50_000) -> None:
+        self.path = path
+        self.limit = limit
+        self._saved = 0  # entries the file holds
+
+    def load(self, chunker: Chunker) -> None:
+        try:
+            data = json.loads(self.path.read_text())
+            chunker.split_cache.update((k, [(a, b) for a, b in v]) for k, v in data.items())
+        except (OSError, ValueError, TypeError):
+            return
+        self._saved = len(chunker.split_cache)
+
+    def save(self, chunker: Chunker) -> None:
+        """Write the cache when it grew (atomically, so a crash leaves the old file)."""
+        entries = chunker.split_cache
+        if len(entries) == self._saved:
+            return
+        keep = dict(list(entries.items())[-self.limit :])
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            tmp.write_text(json.dumps(keep, separators=(",", ":")))
+            tmp.replace(self.path)
+        except OSError:
+            return  # a read-only data dir costs the speed-up, never the ingest
+        self._saved = len(entries)
+
+
+@cache
+def cl100k() -> Callable[[str], list[int]]:
+    """The tokenizer llama-index's ``get_tokenizer`` returns (tiktoken cl100k from the cache
+    llama-index-core ships, so nothing downloads), without importing llama-index itself."""
+    spec = importlib.util.find_spec("llama_index.core")
+    assert spec is not None and spec.origin is not None, "llama-index-core is not installed"
+    import tiktoken
+
+    cache_dir = str(Path(spec.origin).parent / "_static" / "tiktoken_cache")
+    borrowed = "TIKTOKEN_CACHE_DIR" not in os.environ
+    if borrowed:
+        os.environ["TIKTOKEN_CACHE_DIR"] = cache_dir
+    try:
+        encoding = tiktoken.get_encoding("cl100k_base")
+    finally:
+        if borrowed:
+            del os.environ["TIKTOKEN_CACHE_DIR"]
+    return partial(encoding.encode, allowed_special="all")
 
 
 def _pieces(text: str, start: int, end: int, sep: re.Pattern[str]) -> list[tuple[int, int]]:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.chunk import Chunker
+from ingest.chunk import Chunker, SplitCache
 from ingest.clean import clean_document
 from ingest.loaders import LoadError, SourceDocument, discover, load_file
 from rag.config import Settings
@@ -94,7 +94,11 @@ class IngestPipeline:
         self.store = store
         self.embedder = embedder
         self.bm25 = bm25
-        self.chunker = Chunker(settings.chunk_size, settings.chunk_overlap)
+        self.chunker = Chunker(settings.chunk_size, settings.chunk_overlap, settings.chunk_min_size)
+        # Sentence splits of long paragraphs survive the process, so re-ingesting an edited
+        # document does not load llama-index's splitter for paragraphs that did not change.
+        self.split_cache = SplitCache(settings.data_dir / "splits" / f"{settings.collection}.json")
+        self.split_cache.load(self.chunker)
         # The API sets these: its store lock's write side, and a BM25 sync inside it, so
         # questions wait only for the commit and never find BM25 behind the store.
         self.commit_guard: Callable[[], contextlib.AbstractContextManager[object]] = (
@@ -233,6 +237,7 @@ class IngestPipeline:
         another document's paragraphs, so their stored vectors are reused by text hash.
         """
         plans = [(doc, digest, self.chunker.split(doc.text)) for doc, digest in changed]
+        self.split_cache.save(self.chunker)
         total_chunks = sum(len(chunks) for _, _, chunks in plans)
         done = 0
         for group in _batches(plans, self.settings.embed_batch_size * 8):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
-from ingest.chunk import Chunker, TextChunk
+from ingest.chunk import Chunker, SplitCache, TextChunk
 from rag.config import Settings
 
 WORDS = (
@@ -114,3 +115,27 @@ def test_text_without_line_breaks_is_split_by_sentences() -> None:
     assert len(chunks) > 3
     assert all(c.text.endswith(".") and c.text[0].isupper() for c in chunks)
     assert chunks[0].start_char == 0 and chunks[-1].end_char == len(text)
+
+
+def test_sentence_splits_kept_on_disk_spare_the_splitter_next_time(tmp_path: Path) -> None:
+    rnd = random.Random(8)
+    paras = [_paragraph(rnd, (12, 14)) for _ in range(4)] + _paragraphs(9, 20)
+    text = "\n\n".join(paras)
+    first = _chunker()
+    cache = SplitCache(tmp_path / "splits" / "test.json")
+    cache.load(first)
+    expected = first.split(text)
+    assert first.split_cache and first._splitter is not None
+    cache.save(first)
+
+    again = _chunker()
+    SplitCache(cache.path).load(again)
+    paras[-1] += " An edit in a short paragraph."
+    edited = "\n\n".join(paras)
+    got = again.split(edited)
+    assert again._splitter is None  # every long paragraph's split came from the file
+    assert got == _chunker().split(edited) and got[:4] == expected[:4]
+    (tmp_path / "splits" / "test.json").write_text("{not json")
+    broken = _chunker()
+    SplitCache(cache.path).load(broken)
+    assert broken.split(text) == expected
