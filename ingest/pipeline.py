@@ -10,6 +10,8 @@ Policies, stated once:
   leaves exactly the old or exactly the new version; every run starts by deleting chunks no
   record backs and re-embeds documents listed without their chunks (ghosts), so a re-run
   converges to the uninterrupted state.
+- embedding: a chunk text the store already holds a vector for (an unchanged paragraph of an
+  edited document, a syndicated copy) is not embedded again (``ChromaStore.vectors_for``).
 - readers: only the commit (record upsert, generation bump and, for the API, the BM25 sync)
   runs inside ``commit_guard``; embedding and chunk writes run beside questions.
 - prune: removes stored documents this run did not produce; it is refused when a file failed

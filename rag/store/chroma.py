@@ -1,7 +1,8 @@
 """All persistent state lives in Chroma, so API replicas sharing a Chroma server stay stateless.
 
 Three collections:
-- ``<name>``: chunks (our own MiniLM vectors, text, offsets, doc metadata, content hash);
+- ``<name>``: chunks (our own MiniLM vectors, text, offsets, doc metadata, content hash, and
+  ``text_hash``, the key ``vectors_for`` reuses a stored vector by);
 - ``<name>__docs``: one record per document holding its cleaned text; written *after* its
   chunks, so it is the commit marker. A version's chunks have ids of their own
   (``doc:index@hash``), so a replace never overwrites the version that answers: the new chunks
