@@ -10,6 +10,8 @@ Policies, stated once:
   leaves exactly the old or exactly the new version; every run starts by deleting chunks no
   record backs and re-embeds documents listed without their chunks (ghosts), so a re-run
   converges to the uninterrupted state.
+- embedding: a chunk text the store already holds a vector for (an unchanged paragraph of an
+  edited document, a syndicated copy) is not embedded again (``ChromaStore.vectors_for``).
 - readers: only the commit (record upsert, generation bump and, for the API, the BM25 sync)
   runs inside ``commit_guard``; embedding and chunk writes run beside questions.
 - prune: removes stored documents this run did not produce; it is refused when a file failed
@@ -28,14 +30,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.chunk import Chunker
+from ingest.chunk import Chunker, SplitCache
 from ingest.clean import clean_document
 from ingest.loaders import LoadError, SourceDocument, discover, load_file
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.schema import DocumentMeta
 from rag.store.bm25 import BM25Index
-from rag.store.chroma import ChromaStore, ChunkRecord
+from rag.store.chroma import ChromaStore, ChunkRecord, text_hash
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (chunks done, chunks total)
@@ -48,7 +50,9 @@ class IngestReport:
     unchanged: int = 0
     removed: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    chunks_written: int = 0
+    chunks_written: int = 0  # chunks stored, embedded or reused
+    chunks_embedded: int = 0  # distinct chunk texts sent to the embedder
+    chunks_reused: int = 0  # chunks whose vector came from the store or a twin in this run
     seconds: float = 0.0
     explicit_failures: int = 0
     repaired_chunks: int = 0
@@ -63,7 +67,8 @@ class IngestReport:
         return (
             f"documents: {self.new} new, {self.updated} updated, {self.unchanged} unchanged, "
             f"{self.removed} removed, {len(self.skipped)} skipped; "
-            f"{self.chunks_written} chunks written in {self.seconds:.1f} s "
+            f"{self.chunks_written} chunks written ({self.chunks_embedded} embedded, "
+            f"{self.chunks_reused} reused) in {self.seconds:.1f} s "
             f"({self.chunks_per_s:.1f} chunks/s)"
             + ("; prune refused because some files failed to load" if self.prune_refused else "")
         )
@@ -91,7 +96,11 @@ class IngestPipeline:
         self.store = store
         self.embedder = embedder
         self.bm25 = bm25
-        self.chunker = Chunker(settings.chunk_size, settings.chunk_overlap)
+        self.chunker = Chunker(settings.chunk_size, settings.chunk_overlap, settings.chunk_min_size)
+        # Sentence splits of long paragraphs survive the process, so re-ingesting an edited
+        # document does not load llama-index's splitter for paragraphs that did not change.
+        self.split_cache = SplitCache(settings.data_dir / "splits" / f"{settings.collection}.json")
+        self.split_cache.load(self.chunker)
         # The API sets these: its store lock's write side, and a BM25 sync inside it, so
         # questions wait only for the commit and never find BM25 behind the store.
         self.commit_guard: Callable[[], contextlib.AbstractContextManager[object]] = (
@@ -193,7 +202,7 @@ class IngestPipeline:
                 seen = {d.doc_id for d in docs}
                 stale = [doc_id for doc_id in stored if doc_id not in seen]
 
-        report.chunks_written = self._write(changed, set(stored), progress)
+        report.chunks_written = self._write(changed, set(stored), progress, report)
         if stale or report.repaired_chunks:
             with self.commit_guard():
                 for doc_id in stale:
@@ -222,15 +231,24 @@ class IngestPipeline:
         changed: list[tuple[SourceDocument, str]],
         replacing: set[str],
         progress: Progress | None,
+        report: IngestReport,
     ) -> int:
         """Chunk all changed documents, embed across documents in full batches, then store
-        each group in a few Chroma calls (per-call overhead dominated ingest otherwise)."""
+        each group in a few Chroma calls (per-call overhead dominated ingest otherwise).
+
+        Only chunk texts the store has no vector for are embedded: an edited document keeps
+        most of its chunks (``Chunker`` is edit-stable), and a syndicated copy repeats
+        another document's paragraphs, so their stored vectors are reused by text hash.
+        """
         plans = [(doc, digest, self.chunker.split(doc.text)) for doc, digest in changed]
+        self.split_cache.save(self.chunker)
         total_chunks = sum(len(chunks) for _, _, chunks in plans)
         done = 0
         for group in _batches(plans, self.settings.embed_batch_size * 8):
             texts = [c.text for _, _, chunks in group for c in chunks]
-            vectors = iter(self._embed(texts, done, total_chunks, progress))
+            vectors = iter(
+                self._vectors(texts, group, replacing, report, done, total_chunks, progress)
+            )
             items = []
             for doc, digest, chunks in group:
                 meta = DocumentMeta(
@@ -262,7 +280,31 @@ class IngestPipeline:
             self._commit(items, replacing)
             if progress:
                 progress(done, total_chunks)
+        report.chunks_reused = done - report.chunks_embedded
         return done
+
+    def _vectors(
+        self,
+        texts: list[str],
+        group: list[tuple[SourceDocument, str, list]],
+        replacing: set[str],
+        report: IngestReport,
+        done: int,
+        total: int,
+        progress: Progress | None,
+    ) -> list[list[float]]:
+        """One vector per text: stored ones by text hash (also from the old versions of the
+        documents being replaced, which may predate ``text_hash``), the misses embedded once
+        each even when a text repeats within the run."""
+        keys = [text_hash(t) for t in texts]
+        old = [doc.doc_id for doc, _, _ in group if doc.doc_id in replacing]
+        known = self.store.vectors_for(keys, old) if texts else {}
+        misses = {k: t for k, t in zip(keys, texts, strict=True) if k not in known}
+        if misses:
+            embedded = self._embed(list(misses.values()), done, total, progress)
+            known.update(zip(misses, embedded, strict=True))
+            report.chunks_embedded += len(misses)
+        return [known[k] for k in keys]
 
     def _embed(
         self, texts: list[str], done: int, total: int, progress: Progress | None

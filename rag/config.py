@@ -61,7 +61,10 @@ class Settings(BaseSettings):
     embed_batch_size: int = 32
     # cl100k tokens; MiniLM sees up to ~1.3x as many word pieces, and its window is 256.
     chunk_size: int = 180
-    chunk_overlap: int = 30
+    chunk_overlap: int = 30  # only inside a paragraph too long for one chunk (ingest/chunk.py)
+    # A chunk packing short paragraphs may close at a content-defined cut once it has this
+    # many cl100k tokens (ingest/chunk.py says why that keeps chunks stable under edits).
+    chunk_min_size: int = 60
     # Intra-op threads of the embedder (torch or onnxruntime): 1 in servers.
     torch_threads: int = 1
 

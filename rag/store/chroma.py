@@ -1,7 +1,8 @@
 """All persistent state lives in Chroma, so API replicas sharing a Chroma server stay stateless.
 
 Three collections:
-- ``<name>``: chunks (our own MiniLM vectors, text, offsets, doc metadata, content hash);
+- ``<name>``: chunks (our own MiniLM vectors, text, offsets, doc metadata, content hash, and
+  ``text_hash``, the key ``vectors_for`` reuses a stored vector by);
 - ``<name>__docs``: one record per document holding its cleaned text; written *after* its
   chunks, so it is the commit marker. A version's chunks have ids of their own
   (``doc:index@hash``), so a replace never overwrites the version that answers: the new chunks
@@ -18,6 +19,7 @@ We always pass embeddings: Chroma's default embedder would try to download a mod
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -56,6 +58,11 @@ class StoreInUse(StoreUnavailable):
 
 class EmbedderMismatch(ValueError):
     """The store holds vectors of another embedding backend than the one loaded."""
+
+
+def text_hash(text: str) -> str:
+    """The embedding cache key: sha256 of exactly the text that was embedded."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def chunk_id(doc_id: str, index: int, content_hash: str) -> str:
@@ -403,6 +410,7 @@ class ChromaStore:
                         "chunk_index": c.index,
                         "start_char": c.start_char,
                         "end_char": c.end_char,
+                        "text_hash": text_hash(c.text),
                         **({"page": c.page} if c.page is not None else {}),
                     }
                 )
@@ -414,6 +422,38 @@ class ChromaStore:
                 documents=texts[i : i + _BATCH],
                 metadatas=metas[i : i + _BATCH],
             )
+
+    def vectors_for(
+        self, hashes: Iterable[str], doc_ids: Iterable[str] = ()
+    ) -> dict[str, list[float]]:
+        """Stored vectors by ``text_hash`` of their chunk text: the embedding cache.
+
+        Any stored chunk serves, committed or not and of any document (syndicated copies
+        share paragraphs), since the vector depends on the text alone and a store holds one
+        backend's vectors. Chunks written before ``text_hash`` existed are found through
+        ``doc_ids`` (the documents being replaced): their texts are hashed here.
+        """
+        wanted = list(dict.fromkeys(hashes))
+        found: dict[str, list[float]] = {}
+        for i in range(0, len(wanted), 500):
+            got = self._call(
+                self.chunks.get,
+                where={"text_hash": {"$in": wanted[i : i + 500]}},
+                include=["embeddings", "metadatas"],
+            )
+            for m, v in zip(got["metadatas"], got["embeddings"], strict=True):
+                found[str(m["text_hash"])] = [float(x) for x in v]
+        ids = list(dict.fromkeys(doc_ids))
+        if ids and len(found) < len(wanted):
+            for i in range(0, len(ids), 100):
+                got = self._call(
+                    self.chunks.get,
+                    where={"doc_id": {"$in": ids[i : i + 100]}},
+                    include=["embeddings", "documents"],
+                )
+                for d, v in zip(got["documents"], got["embeddings"], strict=True):
+                    found.setdefault(text_hash(d), [float(x) for x in v])
+        return found
 
     def commit(self, items: list[tuple[DocumentMeta, str, list[ChunkRecord]]]) -> None:
         """Switch the records to the new versions: one upsert, so all at once or none."""
