@@ -151,6 +151,7 @@ def ensure_service(app: FastAPI, force: bool = False) -> QAService:
         )
         pipeline.commit_guard = state.store_lock.write
         pipeline.sync_on_commit = True
+        pipeline.repair_whole_store = False  # uploads check only what they write
         state.pipeline = pipeline
         # warm: a local model evaluates its static prompt prefix now, not on the first question.
         answerers = build_answerers(settings, warm=True)

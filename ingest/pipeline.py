@@ -9,7 +9,8 @@ Policies, stated once:
   its record (the commit marker), then the old chunks are deleted, so a crash at any point
   leaves exactly the old or exactly the new version; every run starts by deleting chunks no
   record backs and re-embeds documents listed without their chunks (ghosts), so a re-run
-  converges to the uninterrupted state.
+  converges to the uninterrupted state (the CLI checks the whole store; the API only the
+  documents it writes, so an upload never reads every chunk).
 - embedding: a chunk text the store already holds a vector for (an unchanged paragraph of an
   edited document, a syndicated copy) is not embedded again (``ChromaStore.vectors_for``).
 - readers: only the commit (record upsert, generation bump and, for the API, the BM25 sync)
@@ -107,6 +108,10 @@ class IngestPipeline:
             contextlib.nullcontext
         )
         self.sync_on_commit = False
+        # Each run first deletes orphan chunks and finds ghosts: in the whole store (the CLI,
+        # a batch), or only among the documents it writes (the API: an upload must not read
+        # every chunk; ``briefqa doctor --repair`` sweeps the rest).
+        self.repair_whole_store = True
         self._writing = threading.Lock()  # one ingest or delete at a time
 
     # --- loading -----------------------------------------------------------------------
@@ -174,9 +179,9 @@ class IngestPipeline:
     ) -> IngestReport:
         started = time.perf_counter()
         self.store.check_embedder(self.embedder.backend, record=True)
-        found = self.store.repair()
-        report.repaired_chunks = len(found.orphan_chunks)
         docs = self.accept(raw, report)
+        found = self.store.repair(None if self.repair_whole_store else [d.doc_id for d in docs])
+        report.repaired_chunks = len(found.orphan_chunks)
         stored = self.store.document_hashes()
         # A ghost (listed, its chunks gone) never answers: re-embed it as if it had changed.
         current = {d: h for d, h in stored.items() if d not in found.ghosts}

@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -491,17 +491,23 @@ class ChromaStore:
         self._call(self.chunks.delete, where={"doc_id": doc_id})
         return existed
 
-    def check(self) -> Consistency:
-        """Compare the documents list with the chunks (``briefqa doctor``); reads only."""
-        got = self._call(self.docs.get, include=["metadatas"])
+    def check(self, doc_ids: Iterable[str] | None = None) -> Consistency:
+        """Compare the documents list with the chunks (``briefqa doctor``); reads only.
+
+        ``doc_ids`` limits the check to those documents' records and chunks: an upload checks
+        what it writes instead of reading every chunk (seconds at 100k chunks).
+        """
+        ids = None if doc_ids is None else sorted(set(doc_ids))
+        if ids is not None and not ids:
+            return Consistency()
+        got = self._call(self.docs.get, ids=ids, include=["metadatas"])
         listed = {
             i: (str(m.get("content_hash", "")), int(m.get("n_chunks", 0)))
             for i, m in zip(got["ids"], got["metadatas"], strict=True)
         }
         report = Consistency(documents=len(listed))
         found: dict[str, int] = {}
-        for offset in range(0, self.count_chunks(), _BATCH):
-            page = self._call(self.chunks.get, include=["metadatas"], limit=_BATCH, offset=offset)
+        for page in self._chunk_metadata(ids):
             for cid, m in zip(page["ids"], page["metadatas"], strict=True):
                 doc_id = str(m.get("doc_id"))
                 if doc_id in listed and listed[doc_id][0] == m.get("content_hash"):
@@ -516,10 +522,23 @@ class ChromaStore:
         }
         return report
 
-    def repair(self) -> Consistency:
+    def _chunk_metadata(self, doc_ids: list[str] | None) -> Iterator[dict[str, Any]]:
+        """Pages of chunk ids and metadata: all chunks, or those of some documents."""
+        if doc_ids is None:
+            for offset in range(0, self.count_chunks(), _BATCH):
+                yield self._call(
+                    self.chunks.get, include=["metadatas"], limit=_BATCH, offset=offset
+                )
+            return
+        for i in range(0, len(doc_ids), 100):
+            where = {"doc_id": {"$in": doc_ids[i : i + 100]}}
+            yield self._call(self.chunks.get, where=where, include=["metadatas"])
+
+    def repair(self, doc_ids: Iterable[str] | None = None) -> Consistency:
         """Delete chunks no committed record backs (an interrupted run's, or a superseded
-        version's); returns what ``check`` found. Ghosts are the caller's (ingest re-embeds)."""
-        report = self.check()
+        version's), in the whole store or only ``doc_ids``'; returns what ``check`` found.
+        Ghosts are the caller's (ingest re-embeds)."""
+        report = self.check(doc_ids)
         orphans = report.orphan_chunks
         for i in range(0, len(orphans), _BATCH):
             self._call(self.chunks.delete, ids=orphans[i : i + _BATCH])

@@ -200,3 +200,35 @@ def test_delete_masks_the_document_in_bm25_without_a_rebuild(
     pipeline.bm25.sync(pipeline.store)  # in step: nothing to rebuild
     assert builds == []
     assert "wire-002" not in pipeline.store.document_hashes()
+
+
+def test_an_upload_repairs_only_the_documents_it_writes(
+    pipeline: IngestPipeline, corpus: Path
+) -> None:
+    """The API's pipeline checks what it writes: a ghost it re-uploads is re-embedded, an
+    orphan elsewhere waits for the CLI or ``briefqa doctor`` (it is invisible to readers)."""
+    pipeline.run([corpus])
+    store = pipeline.store
+    ghost = store.chunks.get(where={"doc_id": "wire-001"}, include=[])["ids"]
+    store.chunks.delete(ids=ghost)  # wire-001 is listed without its chunks
+    stray = store.chunks.get(
+        where={"doc_id": "orchard-festival.txt"}, include=["embeddings", "metadatas"]
+    )
+    store.chunks.upsert(
+        ids=["orchard-festival.txt:0@orphan"],
+        embeddings=[stray["embeddings"][0]],
+        metadatas=[{**stray["metadatas"][0], "content_hash": "orphan"}],
+        documents=["an orphan chunk"],
+    )
+    scanned: list[object] = []
+    real_check = store.check
+    store.check = lambda doc_ids=None: scanned.append(doc_ids) or real_check(doc_ids)  # type: ignore[method-assign]
+    pipeline.repair_whole_store = False
+    report = pipeline.run([corpus / "wire.jsonl"])
+    assert scanned == [["wire-001", "wire-002"]]
+    assert report.chunks_written >= 1  # the ghost came back
+    assert store.check(["wire-001"]).ok
+    assert not store.check().ok  # the orchard orphan is still there...
+    pipeline.repair_whole_store = True
+    pipeline.run([corpus])
+    assert store.check().ok  # ...until a whole-store run
