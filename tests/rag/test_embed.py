@@ -163,3 +163,17 @@ def test_auto_follows_the_store(
     assert build_components(settings).embedder.backend == "torch"
     fresh = settings.model_copy(update={"collection": "fresh"})
     assert build_components(fresh).embedder.backend == resolve_backend("auto")
+
+
+def test_bge_side_by_side_threads_give_the_same_vectors_in_order() -> None:
+    """Batch ingest runs bge on several threads at once; each text's vector is its own."""
+    one, two = (
+        Embedder(Settings(embed_backend="onnx-bge", torch_threads=n, _env_file=None))
+        for n in (1, 2)
+    )
+    texts = SENTENCES * 3 + [LONG]
+    a = np.array(one.embed_documents(texts))
+    b = np.array(two.embed_documents(texts))
+    assert a.shape == (len(texts), 384)
+    assert np.allclose(a, b, atol=1e-5)
+    assert np.allclose(a[0], a[4], atol=1e-6) and not np.allclose(a[0], a[1], atol=1e-2)
