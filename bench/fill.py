@@ -63,7 +63,9 @@ def pad_store(settings: Settings, target: int, doc_chunks: int = 1000, seed: int
         for i, (text, vec) in enumerate(zip(texts, unit_vectors(rng, m), strict=True)):
             records.append(ChunkRecord(i, text, offset, offset + len(text), vec.tolist()))
             offset += len(text) + 1
-        doc_id = f"filler-{written // doc_chunks:05d}"
+        # Ids name the count padded from, so a second padding (a bigger size) adds documents
+        # instead of replacing the first padding's.
+        doc_id = f"filler-{before:06d}-{written // doc_chunks:05d}"
         meta = DocumentMeta(
             doc_id=doc_id,
             title=f"Filler {doc_id}",
