@@ -292,13 +292,7 @@ class ChromaStore:
         """The committed chunks of some documents (a BM25 index catching up reads these)."""
         ids = sorted(set(doc_ids))
         out: list[RetrievedChunk] = []
-        for i in range(0, len(ids), 100):
-            group = ids[i : i + 100]
-            got = self._call(
-                self.chunks.get,
-                where={"doc_id": {"$in": group}},
-                include=["documents", "metadatas"],
-            )
+        for got in self._chunks_where("doc_id", ids, ["documents", "metadatas"]):
             out.extend(
                 _chunk(c, d, m, None)
                 for c, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
@@ -435,25 +429,23 @@ class ChromaStore:
         """
         wanted = list(dict.fromkeys(hashes))
         found: dict[str, list[float]] = {}
-        for i in range(0, len(wanted), 500):
-            got = self._call(
-                self.chunks.get,
-                where={"text_hash": {"$in": wanted[i : i + 500]}},
-                include=["embeddings", "metadatas"],
-            )
+        for got in self._chunks_where("text_hash", wanted, ["embeddings", "metadatas"], 500):
             for m, v in zip(got["metadatas"], got["embeddings"], strict=True):
                 found[str(m["text_hash"])] = [float(x) for x in v]
         ids = list(dict.fromkeys(doc_ids))
         if ids and len(found) < len(wanted):
-            for i in range(0, len(ids), 100):
-                got = self._call(
-                    self.chunks.get,
-                    where={"doc_id": {"$in": ids[i : i + 100]}},
-                    include=["embeddings", "documents"],
-                )
+            for got in self._chunks_where("doc_id", ids, ["embeddings", "documents"]):
                 for d, v in zip(got["documents"], got["embeddings"], strict=True):
                     found.setdefault(text_hash(d), [float(x) for x in v])
         return found
+
+    def _chunks_where(
+        self, key: str, values: list[str], include: list[str], batch: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        """Pages of the chunks whose metadata ``key`` is one of ``values`` (batched ``$in``)."""
+        for i in range(0, len(values), batch):
+            where = {key: {"$in": values[i : i + batch]}}
+            yield self._call(self.chunks.get, where=where, include=include)
 
     def commit(self, items: list[tuple[DocumentMeta, str, list[ChunkRecord]]]) -> None:
         """Switch the records to the new versions: one upsert, so all at once or none."""
@@ -530,9 +522,7 @@ class ChromaStore:
                     self.chunks.get, include=["metadatas"], limit=_BATCH, offset=offset
                 )
             return
-        for i in range(0, len(doc_ids), 100):
-            where = {"doc_id": {"$in": doc_ids[i : i + 100]}}
-            yield self._call(self.chunks.get, where=where, include=["metadatas"])
+        yield from self._chunks_where("doc_id", doc_ids, ["metadatas"])
 
     def repair(self, doc_ids: Iterable[str] | None = None) -> Consistency:
         """Delete chunks no committed record backs (an interrupted run's, or a superseded
