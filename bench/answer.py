@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx
 
 from bench.common import REPO, emit_json, format_table, machine_info, percentile, round_floats
+from bench.fill import pad_in_subprocess
 from bench.server import RGB_PASSAGES, SEED_CORPUS, cli_ingest, live_server, peak_rss_mb, serve
 
 STEPS = ("rewrite", "retrieve", "select_evidence", "decide", "answer", "cite", "verify", "total")
@@ -126,15 +126,7 @@ def run_size(base: Path, n: int, qs: list[str], work: Path) -> dict:
     """Copy the real store, pad it to ``n`` chunks, serve it, time ``qs`` (after one warm-up)."""
     data = work / f"n{n}"
     shutil.copytree(base, data)
-    cmd = [sys.executable, str(REPO / "bench" / "fill.py"), "--data-dir", str(data)]
-    fill = subprocess.run(
-        [*cmd, "--chunks", str(n), "--json"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    filled = json.loads(fill.stdout.strip().splitlines()[-1])
+    filled = pad_in_subprocess(data, n)
     print(
         f"n={n}: {filled['real_chunks']} real + {filled['filler_chunks']} filler chunks "
         f"written in {filled['fill_s']:.1f} s",

@@ -14,7 +14,9 @@ It runs as its own process because an embedded store admits one process at a tim
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,8 +27,8 @@ if __package__ in (None, ""):
 
 import numpy as np
 
-from bench.common import emit_json, round_floats
-from bench.retrieval import Corpus, unit_vectors
+from bench.common import REPO, emit_json, round_floats
+from bench.retrieval import Corpus, unit_vectors, write_synthetic
 from rag.config import Settings
 
 
@@ -46,8 +48,7 @@ def as_sentences(text: str, rng: np.random.Generator) -> str:
 
 def pad_store(settings: Settings, target: int, doc_chunks: int = 1000, seed: int = 7) -> dict:
     """Write filler until the store holds ``target`` chunks; bumps the generation once."""
-    from rag.schema import DocumentMeta
-    from rag.store.chroma import ChromaStore, ChunkRecord
+    from rag.store.chroma import ChromaStore
 
     store = ChromaStore(settings)
     before = store.count_chunks()
@@ -59,22 +60,13 @@ def pad_store(settings: Settings, target: int, doc_chunks: int = 1000, seed: int
     while written < need:
         m = min(doc_chunks, need - written)
         texts = [as_sentences(t, rng) for t in corpus.texts(m)]
-        records, offset = [], 0
-        for i, (text, vec) in enumerate(zip(texts, unit_vectors(rng, m), strict=True)):
-            records.append(ChunkRecord(i, text, offset, offset + len(text), vec.tolist()))
-            offset += len(text) + 1
         # Ids name the count padded from, so a second padding (a bigger size) adds documents
         # instead of replacing the first padding's.
         doc_id = f"filler-{before:06d}-{written // doc_chunks:05d}"
-        meta = DocumentMeta(
-            doc_id=doc_id,
-            title=f"Filler {doc_id}",
-            date="2020-01-01",
-            source="bench-filler",
-            content_hash=doc_id,
-            n_chunks=m,
+        vectors = unit_vectors(rng, m)
+        write_synthetic(
+            store, doc_id, f"Filler {doc_id}", texts, vectors, "2020-01-01", "bench-filler"
         )
-        store.write_document(meta, " ".join(texts), records)
         written += m
         print(f"  filler: {written}/{need} chunks", file=sys.stderr, end="\r")
     if need:
@@ -91,6 +83,17 @@ def pad_store(settings: Settings, target: int, doc_chunks: int = 1000, seed: int
         "fill_chunks_per_s": written / seconds if seconds > 0 and written else float("nan"),
         "load_avg_1m": round(os.getloadavg()[0], 2),
     }
+
+
+def pad_in_subprocess(data_dir: Path, chunks: int, chroma_url: str | None = None) -> dict:
+    """Run this script as its own process (an embedded store admits one process at a time,
+    and the caller starts a server on it next); its JSON figures."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--data-dir", str(data_dir)]
+    cmd += ["--chunks", str(chunks), "--json"]
+    if chroma_url:
+        cmd += ["--chroma-url", chroma_url]
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -20,7 +20,6 @@ Goal: B's first question after the write <= 2x its usual p50 at 100k chunks.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 import subprocess
@@ -36,7 +35,8 @@ if __package__ in (None, ""):
 import httpx
 
 from bench.answer import questions
-from bench.common import REPO, emit_json, format_table, machine_info, percentile, round_floats
+from bench.common import emit_json, format_table, machine_info, percentile, round_floats
+from bench.fill import pad_in_subprocess
 from bench.server import RGB_PASSAGES, SEED_CORPUS, cli_ingest, peak_rss_mb, serve
 
 GOAL_RATIO = 2.0
@@ -97,15 +97,7 @@ def the_document(n: int) -> bytes:
 
 
 def run_size(n: int, chroma_url: str, root: Path, qs: list[str]) -> dict[str, Any]:
-    cmd = [sys.executable, str(REPO / "bench" / "fill.py"), "--data-dir", str(root / "fill")]
-    fill = subprocess.run(
-        [*cmd, "--chroma-url", chroma_url, "--chunks", str(n), "--json"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    filled = json.loads(fill.stdout.strip().splitlines()[-1])
+    filled = pad_in_subprocess(root / "fill", n, chroma_url)
     print(
         f"n={n}: {filled['chunks']} chunks, filler written in {filled['fill_s']:.1f} s",
         file=sys.stderr,

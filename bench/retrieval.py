@@ -54,6 +54,35 @@ _CONSONANTS = "bdfgklmnprstvz"
 _VOWELS = "aiou"  # words end in a vowel, so rag.text.stem leaves them as they are
 
 
+def write_synthetic(
+    store: Any,
+    doc_id: str,
+    title: str,
+    texts: list[str],
+    vectors: np.ndarray,
+    date: str = "2026-01-01",
+    source: str = "bench",
+) -> None:
+    """One synthetic document straight into the store: its chunk texts joined by spaces (so
+    offsets are exact), the given vectors, its id as its content hash."""
+    from rag.schema import DocumentMeta
+    from rag.store.chroma import ChunkRecord
+
+    records, offset = [], 0
+    for i, (text, vec) in enumerate(zip(texts, vectors, strict=True)):
+        records.append(ChunkRecord(i, text, offset, offset + len(text), vec.tolist()))
+        offset += len(text) + 1
+    meta = DocumentMeta(
+        doc_id=doc_id,
+        title=title,
+        date=date,
+        source=source,
+        content_hash=doc_id,
+        n_chunks=len(texts),
+    )
+    store.write_document(meta, " ".join(texts), records)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="1000,10000,100000", help="comma-separated chunk counts")
@@ -136,9 +165,8 @@ def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     """Build an ``n``-chunk store, time the retrieval modes, and measure memory."""
     from rag.embed import Embedder, configure_torch
     from rag.retrieve import HybridRetriever, collapse_near_duplicates, rrf_fuse
-    from rag.schema import DocumentMeta
     from rag.store.bm25 import BM25Index
-    from rag.store.chroma import ChromaStore, ChunkRecord
+    from rag.store.chroma import ChromaStore
 
     root = args.keep / f"n{n}" if args.keep else Path(tempfile.mkdtemp(prefix="briefqa-bench-ret-"))
     shutil.rmtree(root, ignore_errors=True)
@@ -166,26 +194,14 @@ def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
         m = min(args.doc_chunks, n - written)
         texts = corpus.texts(m)
         vectors = unit_vectors(vec_rng, m)
-        records, offset = [], 0
-        for i, (text, vec) in enumerate(zip(texts, vectors, strict=True)):
-            records.append(ChunkRecord(i, text, offset, offset + len(text), vec.tolist()))
-            offset += len(text) + 1
         doc_id = f"synthetic-{written // args.doc_chunks:05d}"
-        meta = DocumentMeta(
-            doc_id=doc_id,
-            title=f"Synthetic briefing {doc_id}",
-            date="2026-01-01",
-            source="bench",
-            content_hash=doc_id,
-            n_chunks=m,
-        )
-        store.write_document(meta, " ".join(texts), records)
+        write_synthetic(store, doc_id, f"Synthetic briefing {doc_id}", texts, vectors)
         written += m
         print(f"  n={n}: wrote {written} chunks", file=sys.stderr, end="\r")
     write_s = time.perf_counter() - started
     print(file=sys.stderr)
     generation = store.bump_generation()
-    del texts, vectors, records
+    del texts, vectors
     gc.collect()
 
     # BM25: the rebuild every process pays after any change, then the reload after a restart.
