@@ -31,20 +31,8 @@ import httpx
 from bench.common import REPO, emit_json, format_table, machine_info, percentile, round_floats
 from bench.fill import pad_in_subprocess
 from bench.server import RGB_PASSAGES, SEED_CORPUS, cli_ingest, live_server, peak_rss_mb, serve
+from rag.service import STEPS  # the response's ``timings`` keys
 
-# The response's ``timings``; ``rerank`` (the cross-encoder) is the part of ``select_evidence``
-# spent in the model.
-STEPS = (
-    "rewrite",
-    "retrieve",
-    "rerank",
-    "select_evidence",
-    "decide",
-    "answer",
-    "cite",
-    "verify",
-    "total",
-)
 SIZE_GOALS = {"p50_s": 1.0, "p95_s": 2.0, "rss_mb": 1536.0}
 
 

@@ -361,6 +361,21 @@ class QAService:
             result.note = f"{result.note}; {low}" if result.note else low
 
 
+# The keys of ``AnswerResult.timings``: ``rerank`` (the cross-encoder) is part of
+# ``select_evidence``; ``total`` is the whole question.
+STEPS = (
+    "rewrite",
+    "retrieve",
+    "rerank",
+    "select_evidence",
+    "decide",
+    "answer",
+    "cite",
+    "verify",
+    "total",
+)
+
+
 @contextmanager
 def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
     start = time.perf_counter()
