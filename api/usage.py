@@ -1,7 +1,7 @@
 """OpenAI ``usage`` token counts for chat completions, counted with tiktoken's cl100k.
 
 The encoding files ship inside llama-index-core (``llama_index/core/_static/tiktoken_cache``):
-``get_tokenizer`` points ``TIKTOKEN_CACHE_DIR`` there before tiktoken loads, so counting never
+``rag.text.cl100k`` points ``TIKTOKEN_CACHE_DIR`` there while tiktoken loads, so counting never
 downloads. Prompt tokens follow OpenAI's chat framing (a few tokens per message for role and
 separators), so counts are comparable with what an OpenAI model would bill.
 """
@@ -9,7 +9,6 @@ separators), so counts are comparable with what an OpenAI model would bill.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 
 from pydantic import BaseModel
 
@@ -23,12 +22,12 @@ class Usage(BaseModel):
     total_tokens: int
 
 
-@lru_cache(maxsize=1)
 def tokenizer() -> Callable[[str], list[int]]:
-    """cl100k's encoder from the cache llama-index-core ships (loaded once)."""
-    from llama_index.core.utils import get_tokenizer
+    """cl100k's encoder from the cache llama-index-core ships (loaded once, shared with the
+    chunker)."""
+    from rag.text import cl100k
 
-    return get_tokenizer()
+    return cl100k()
 
 
 def count_tokens(text: str) -> int:

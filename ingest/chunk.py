@@ -8,15 +8,13 @@ and the store's content-hash cache serves every other one.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, partial
 from pathlib import Path
 from typing import Any
+
+from rag.text import cl100k
 
 # Levels of structure, coarsest first: paragraphs (blank lines), then lines; below the last
 # level a piece that is still too long goes to the sentence splitter.
@@ -193,26 +191,6 @@ class SplitCache:
         except OSError:
             return  # a read-only data dir costs the speed-up, never the ingest
         self._saved = len(entries)
-
-
-@cache
-def cl100k() -> Callable[[str], list[int]]:
-    """The tokenizer llama-index's ``get_tokenizer`` returns (tiktoken cl100k from the cache
-    llama-index-core ships, so nothing downloads), without importing llama-index itself."""
-    spec = importlib.util.find_spec("llama_index.core")
-    assert spec is not None and spec.origin is not None, "llama-index-core is not installed"
-    import tiktoken
-
-    cache_dir = str(Path(spec.origin).parent / "_static" / "tiktoken_cache")
-    borrowed = "TIKTOKEN_CACHE_DIR" not in os.environ
-    if borrowed:
-        os.environ["TIKTOKEN_CACHE_DIR"] = cache_dir
-    try:
-        encoding = tiktoken.get_encoding("cl100k_base")
-    finally:
-        if borrowed:
-            del os.environ["TIKTOKEN_CACHE_DIR"]
-    return partial(encoding.encode, allowed_special="all")
 
 
 def _pieces(text: str, start: int, end: int, sep: re.Pattern[str]) -> list[tuple[int, int]]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import cache, partial
+from pathlib import Path
 
 STOPWORDS = frozenset(
     """
@@ -115,3 +119,23 @@ def citation_numbers(sentence: str) -> list[int]:
 
 def strip_citations(sentence: str) -> str:
     return CITE_MARK.sub("", sentence).strip()
+
+
+@cache
+def cl100k() -> Callable[[str], list[int]]:
+    """The tokenizer llama-index's ``get_tokenizer`` returns (tiktoken cl100k from the cache
+    llama-index-core ships, so nothing downloads), without importing llama-index itself."""
+    spec = importlib.util.find_spec("llama_index.core")
+    assert spec is not None and spec.origin is not None, "llama-index-core is not installed"
+    import tiktoken
+
+    cache_dir = str(Path(spec.origin).parent / "_static" / "tiktoken_cache")
+    borrowed = "TIKTOKEN_CACHE_DIR" not in os.environ
+    if borrowed:
+        os.environ["TIKTOKEN_CACHE_DIR"] = cache_dir
+    try:
+        encoding = tiktoken.get_encoding("cl100k_base")
+    finally:
+        if borrowed:
+            del os.environ["TIKTOKEN_CACHE_DIR"]
+    return partial(encoding.encode, allowed_special="all")
