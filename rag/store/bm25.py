@@ -79,7 +79,7 @@ class BM25Index:
     # --- building ----------------------------------------------------------------------
     def build(self, chunks: list[RetrievedChunk], generation: str) -> None:
         bm25: bm25s.BM25 | None = None
-        tokenized = [terms(c.text) or ["\u2205"] for c in chunks]
+        tokenized = [_tokens(c.text) for c in chunks]
         if chunks:
             bm25 = bm25s.BM25(k1=K1, b=B)
             bm25.index(tokenized, show_progress=False)
@@ -117,7 +117,7 @@ class BM25Index:
         chunks = [delta.chunks[i] for i in kept] + fresh
         if len(chunks) > max(_MIN_DELTA, _DELTA_SHARE * size):
             return False
-        tokens = [delta.tokens[i] for i in kept] + [terms(c.text) or ["\u2205"] for c in fresh]
+        tokens = [delta.tokens[i] for i in kept] + [_tokens(c.text) for c in fresh]
         mask = np.ones(size, dtype=np.float32) if alive is None else alive.copy()
         for doc_id in changed:
             mask[rows.get(doc_id, [])] = 0.0
@@ -202,10 +202,11 @@ class BM25Index:
         if built is None or not self.path.is_dir():
             return
         dead = [] if alive is None else np.flatnonzero(alive == 0).tolist()
+        changed = {self.chunks[i].doc_id for i in dead} | {c.doc_id for c in delta.chunks}
         payload = {
             "base": built,
             "generation": generation,
-            "dead": dead,
+            "changed": sorted(changed),
             "chunks": [c.model_dump() for c in delta.chunks],
         }
         _write_atomic(self.path / "delta.json", json.dumps(payload))
@@ -238,20 +239,16 @@ class BM25Index:
         return True
 
     def _load_delta(self) -> None:
+        """Re-apply the delta ``_save_delta`` wrote on top of the build just loaded."""
         try:
             saved = json.loads((self.path / "delta.json").read_text())
             if saved["base"] != self._built:
                 return
             fresh = [RetrievedChunk(**c) for c in saved["chunks"]]
-            dead = [int(i) for i in saved["dead"]]
-        except (OSError, ValueError, KeyError):
+            changed, generation = set(saved["changed"]), str(saved["generation"])
+        except (OSError, ValueError, KeyError, TypeError):
             return
-        mask = np.ones(len(self.chunks), dtype=np.float32)
-        mask[dead] = 0.0
-        tokens = [terms(c.text) or ["\u2205"] for c in fresh]
-        with self._lock:
-            self._alive, self._delta = (mask if dead else None), _Delta.of(fresh, tokens)
-            self.generation = str(saved["generation"])
+        self.apply(changed, fresh, generation)
 
     # --- querying ----------------------------------------------------------------------
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[RetrievedChunk]:
@@ -280,6 +277,11 @@ class BM25Index:
         return [
             c.model_copy(update={"score": score, "bm25_score": score}) for score, c in scored[:k]
         ]
+
+
+def _tokens(text: str) -> list[str]:
+    """A chunk's BM25 terms; an empty chunk gets a placeholder bm25s can index."""
+    return terms(text) or ["\u2205"]
 
 
 def _write_atomic(path: Path, text: str) -> None:
