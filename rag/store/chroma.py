@@ -499,7 +499,12 @@ class ChromaStore:
         }
         report = Consistency(documents=len(listed))
         found: dict[str, int] = {}
-        for page in self._chunk_metadata(ids):
+        pages = (
+            self._all_chunk_pages(["metadatas"])
+            if ids is None
+            else self._chunks_where("doc_id", ids, ["metadatas"])
+        )
+        for page in pages:
             for cid, m in zip(page["ids"], page["metadatas"], strict=True):
                 doc_id = str(m.get("doc_id"))
                 if doc_id in listed and listed[doc_id][0] == m.get("content_hash"):
@@ -514,15 +519,10 @@ class ChromaStore:
         }
         return report
 
-    def _chunk_metadata(self, doc_ids: list[str] | None) -> Iterator[dict[str, Any]]:
-        """Pages of chunk ids and metadata: all chunks, or those of some documents."""
-        if doc_ids is None:
-            for offset in range(0, self.count_chunks(), _BATCH):
-                yield self._call(
-                    self.chunks.get, include=["metadatas"], limit=_BATCH, offset=offset
-                )
-            return
-        yield from self._chunks_where("doc_id", doc_ids, ["metadatas"])
+    def _all_chunk_pages(self, include: list[str]) -> Iterator[dict[str, Any]]:
+        """Every chunk, ``_BATCH`` at a time (Chroma caps what one get returns)."""
+        for offset in range(0, self.count_chunks(), _BATCH):
+            yield self._call(self.chunks.get, include=include, limit=_BATCH, offset=offset)
 
     def repair(self, doc_ids: Iterable[str] | None = None) -> Consistency:
         """Delete chunks no committed record backs (an interrupted run's, or a superseded
@@ -542,11 +542,7 @@ class ChromaStore:
         """Every committed chunk with text and metadata (BM25 rebuilds read this), in pages."""
         hashes = self.document_hashes()
         out: list[RetrievedChunk] = []
-        total = self.count_chunks()
-        for offset in range(0, total, _BATCH):
-            got = self._call(
-                self.chunks.get, include=["documents", "metadatas"], limit=_BATCH, offset=offset
-            )
+        for got in self._all_chunk_pages(["documents", "metadatas"]):
             out.extend(
                 _chunk(i, d, m, None)
                 for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
