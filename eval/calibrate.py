@@ -35,6 +35,8 @@ from ingest.pipeline import IngestPipeline
 from rag import decide, spans
 from rag.components import build_components
 from rag.config import Settings
+from rag.read import SpanReader, span_context
+from rag.rerank import CrossEncoder
 from rag.rewrite import standalone_question
 from rag.schema import Evidence
 from rag.service import QAService
@@ -111,11 +113,7 @@ def observe(service: QAService, sets: list[str]) -> list[Observed]:
     return out
 
 
-def _context(ev: Evidence) -> tuple[str, ...]:
-    return (ev.chunk.title, ev.context, ev.chunk.text)
-
-
-def fit_spans(observed: list[Observed]) -> spans.SpanModel:
+def fit_spans(observed: list[Observed], encoder: CrossEncoder | None) -> spans.SpanModel:
     groups: list[tuple[np.ndarray, np.ndarray]] = []
     for o in observed:
         if not o.item.answerable:
@@ -131,7 +129,7 @@ def fit_spans(observed: list[Observed]) -> spans.SpanModel:
             if not cands or max(f1s) < 0.5:
                 continue
             x = np.array(
-                [spans.features(o.standalone, kind, ev.text, c, _context(ev)) for c in cands]
+                [spans.features(o.standalone, kind, ev.text, c, span_context(ev)) for c in cands]
             )
             groups.append((x, np.array([float(f1 >= max(f1s)) for f1 in f1s])))
     w = fit_conditional_logit(groups)
@@ -140,14 +138,31 @@ def fit_spans(observed: list[Observed]) -> spans.SpanModel:
         f"span model: {len(groups)} sentences, {sum(len(x) for x, _ in groups)} candidates, "
         f"{int(sum(p.sum() for _, p in groups))} best"
     )
-    # Lead threshold: short-answer F1 over dev questions whose top sentence holds the answer.
-    cases = []
+    # The cross-encoder's masking check (rag.read), its weight, and the thresholds: over dev
+    # questions whose top sentence holds the answer.
+    reader = SpanReader(encoder, Settings().span_check_candidates, model)
+    readings = []
     for o in observed:
         if o.item.answerable and o.evidence and is_correct(o.evidence[0].text, o.item.answers):
-            span = spans.best_span(o.standalone, o.evidence[0].text, _context(o.evidence[0]), model)
+            found = reader.reading(o.standalone, o.evidence[0])
             sentence_f1 = squad_scores(o.evidence[0].text, o.item.answers)[1]
-            span_f1 = squad_scores(span.text, o.item.answers)[1] if span else sentence_f1
-            cases.append((span.probability if span else 0.0, span_f1, sentence_f1))
+            readings.append((found, o.item.answers, sentence_f1))
+
+    def span_f1(found: spans.Reading | None, answers: list[str], weight: float) -> float:
+        return squad_scores(found.best(weight).text, answers)[1] if found else 0.0
+
+    weights = [float(w) for w in np.arange(0.0, 1.51, 0.1)]
+    by_weight = [np.mean([span_f1(f, a, w) for f, a, _ in readings]) for w in weights]
+    mask_weight = weights[int(np.argmax(by_weight))]
+    print(
+        f"mask weight {mask_weight:.1f}: span F1 {max(by_weight):.3f} on {len(readings)} cases "
+        f"(span model alone {by_weight[0]:.3f})"
+    )
+    cases = []
+    for found, answers, sentence_f1 in readings:
+        span = found.best(mask_weight) if found else None
+        f1 = squad_scores(span.text, answers)[1] if span else sentence_f1
+        cases.append((span.probability if span else 0.0, f1, sentence_f1))
     best_t, best_f1 = 0.5, -1.0
     for t in np.arange(0.0, 1.0, 0.02):
         f1 = float(np.mean([sf if p >= t else lf for p, sf, lf in cases])) if cases else 0.0
@@ -167,7 +182,7 @@ def fit_spans(observed: list[Observed]) -> spans.SpanModel:
         f"lead threshold {lead_t:.2f}: leads on {len(led)}/{len(cases)} cases, "
         f"right {np.mean(led) if led else 0:.3f}"
     )
-    return spans.SpanModel(model.weights, best_t, lead_t, "dev splits")
+    return spans.SpanModel(model.weights, best_t, lead_t, mask_weight, "dev splits")
 
 
 def fit_decision(
@@ -177,7 +192,7 @@ def fit_decision(
     for k, o in enumerate(observed):
         top_ce = max((e.ce_score or 0.0 for e in o.evidence), default=0.0)
         for rank, ev in enumerate(o.evidence, start=1):
-            span = spans.best_span(o.standalone, ev.text, _context(ev), span_model)
+            span = spans.best_span(o.standalone, ev.text, span_context(ev), span_model)
             rows.append(decide.feature_vector(o.standalone, ev, rank, top_ce, span, idf))
             labels.append(float(o.item.answerable and is_correct(ev.text, o.item.answers)))
             owners.append(k)
@@ -255,13 +270,14 @@ def main() -> None:
         observed = observe(service, [s for s in args.sets.split(",") if s])
         if args.cache:
             args.cache.write_bytes(pickle.dumps(observed))
-    span_model = fit_spans(observed)
+    span_model = fit_spans(observed, service.reader.encoder)
     save(
         spans.SPAN_MODEL,
         spans.FEATURES,
         span_model.weights,
         short_threshold=round(span_model.short_threshold, 3),
         lead_threshold=round(span_model.lead_threshold, 3),
+        mask_weight=round(span_model.mask_weight, 3),
     )
     model = fit_decision(observed, comps.bm25.idf, span_model)
     save(decide.DECISION_MODEL, decide.FEATURES, model.weights, threshold=round(model.threshold, 3))

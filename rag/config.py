@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     decide_threshold: float | None = None
     # How many of the best sentences the decision model judges (the most likely one is quoted).
     decide_consider: int = 3
+    # The short answer (rag/read.py): the span model's best this many spans of the quoted
+    # sentence are each masked and re-read by the cross-encoder (one pair each, plus one);
+    # below 2 the span model alone picks.
+    span_check_candidates: int = 3
     # A second sentence is quoted when its confidence is within this of the first's.
     second_sentence_margin: float = 0.1
     # Answers below this confidence say so ("low confidence") while still answering.

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from rag.evidence import entity_terms, weighted_share
 from rag.fitted import DATA_DIR, committed, linear, load_fitted
+from rag.read import span_context
 from rag.schema import Evidence
 from rag.spans import ScoredSpan, best_span, question_kind
 from rag.text import WORD, stem, terms
@@ -182,8 +183,7 @@ class AnswerDecider:
         top_ce = max((e.ce_score for e in evidence if e.ce_score is not None), default=0.0)
         out = []
         for rank, ev in enumerate(evidence[: self.consider], start=1):
-            context = (ev.chunk.title, ev.context, ev.chunk.text)
-            span = best_span(question, ev.text, context)
+            span = best_span(question, ev.text, span_context(ev))
             vector = feature_vector(question, ev, rank, top_ce, span, self.idf)
             if ev.suspect:  # text addressed to readers or assistants never answers
                 confidence = 0.0

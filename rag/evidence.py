@@ -17,7 +17,7 @@ import numpy as np
 
 from rag.embed import Embedder
 from rag.guard import flag_instructions
-from rag.rerank import CrossEncoder, sigmoid
+from rag.rerank import CrossEncoder, sigmoid, titled
 from rag.schema import Evidence, RetrievedChunk
 from rag.text import STOPWORDS, WORD, sentence_spans, stem, terms
 
@@ -141,7 +141,7 @@ class EvidenceSelector:
         """What the cross-encoder reads for one sentence: its title, then the sentence. (The
         sentence before it as well made the *next* sentence win: dev top-1 0.82 -> 0.27 on
         seed; names pulled in from earlier sentences: 0.82 -> 0.55.)"""
-        return f"{s.chunk.title}. {s.text}" if s.chunk.title else s.text
+        return titled(s.chunk.title, s.text)
 
     def select(
         self,

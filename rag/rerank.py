@@ -24,6 +24,12 @@ if TYPE_CHECKING:
     from tokenizers import Encoding, Tokenizer
 
 
+def titled(title: str, text: str) -> str:
+    """What the cross-encoder reads for a passage: ``"{title}. {text}"`` (the title often
+    names what the text leaves implicit), the text alone when there is no title."""
+    return f"{title}. {text}" if title else text
+
+
 def sigmoid(x: np.ndarray | float) -> np.ndarray:
     """Logit -> probability-like score in (0, 1), for thresholds that read as shares."""
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
@@ -139,7 +145,7 @@ class CrossEncoderReranker:
         candidates = list(chunks)[: self.max_candidates]
         if not candidates or self.keep <= 0:
             return []
-        texts = [f"{c.title}. {c.text}" if c.title else c.text for c in candidates]
+        texts = [titled(c.title, c.text) for c in candidates]
         scores = self.encoder.score(question, texts)
         order = np.argsort(-scores, kind="stable")[: self.keep]
         return [candidates[i].model_copy(update={"rerank_score": float(scores[i])}) for i in order]

@@ -169,7 +169,8 @@ class AnswerResult(BaseModel):
     timings: dict[str, float] = Field(
         default={},
         description="seconds per step: rewrite, retrieve, select_evidence (which includes "
-        "rerank, the cross-encoder's share), decide, answer, cite, verify, total",
+        "rerank, the cross-encoder's share), decide, read (the short answer), answer, cite, "
+        "verify, total",
     )
     note: str | None = None
     leads: bool = Field(

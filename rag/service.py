@@ -24,11 +24,11 @@ from rag.components import Components
 from rag.decide import AnswerDecider, Assessment
 from rag.evidence import EvidenceSelector
 from rag.guard import REFUSAL, screen_question
+from rag.read import SpanReader
 from rag.rerank import CrossEncoderReranker, get_cross_encoder
 from rag.retrieve import HybridRetriever
 from rag.rewrite import accept_rewrite, standalone_question
 from rag.schema import AnswerResult, ChatTurn, Draft, Evidence, Filters, RetrievedChunk
-from rag.spans import default_model as span_model
 from rag.verify import SupportVerifier
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,7 @@ class QAService:
             threshold=settings.decide_threshold,
             consider=settings.decide_consider,
         )
+        self.reader = SpanReader(encoder, settings.span_check_candidates)
         self.verifier = SupportVerifier(
             components.embedder,
             settings.support_threshold,
@@ -179,10 +180,12 @@ class QAService:
                 f" < {self.decider.threshold:.2f})"
             )
             return result, []
-        model = span_model()
-        if best.span and model and best.span.probability >= model.short_threshold:
-            result.short_answer = best.span.text  # provisional: kept only if cited (_settle)
-            result.leads = best.span.probability >= model.lead_threshold
+        with _timed(timings, "read"):
+            span = self.reader.read(standalone, best.evidence)
+        model = self.reader.model
+        if span and model and span.probability >= model.short_threshold:
+            result.short_answer = span.text  # provisional: kept only if cited (_settle)
+            result.leads = span.probability >= model.lead_threshold
         return result, evidence
 
     def resolve_answerer(self, name: str | None) -> str:
@@ -362,13 +365,15 @@ class QAService:
 
 
 # The keys of ``AnswerResult.timings``: ``rerank`` (the cross-encoder) is part of
-# ``select_evidence``; ``total`` is the whole question.
+# ``select_evidence``; ``read`` (the short answer's span) is missing when the service
+# abstains before it; ``total`` is the whole question.
 STEPS = (
     "rewrite",
     "retrieve",
     "rerank",
     "select_evidence",
     "decide",
+    "read",
     "answer",
     "cite",
     "verify",

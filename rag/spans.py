@@ -330,18 +330,20 @@ def features(
 @dataclass(frozen=True)
 class SpanModel:
     """A linear scorer over ``FEATURES``, fitted as a conditional logit: within one sentence,
-    P(candidate) is the softmax of the scores (``best_span``)."""
+    P(candidate) is the softmax of the scores (``Reading.best``). ``mask_weight`` scales the
+    cross-encoder's check of the best few (``rag.read``)."""
 
     weights: tuple[float, ...]
     short_threshold: float = 0.5  # a span is the short answer from this probability up
     lead_threshold: float = 0.5  # and the answer text leads with it from this one up
+    mask_weight: float = 0.0
     fitted_on: str = ""
 
     @classmethod
     def load(cls, path: Path = SPAN_MODEL) -> SpanModel:
-        keys = ["short_threshold", "lead_threshold"]
-        weights, (short, lead), fitted_on = load_fitted(path, FEATURES, keys)
-        return cls(weights, short, lead, fitted_on)
+        keys = ["short_threshold", "lead_threshold", "mask_weight"]
+        weights, (short, lead, mask), fitted_on = load_fitted(path, FEATURES, keys)
+        return cls(weights, short, lead, mask, fitted_on)
 
     def score(self, vector: Sequence[float]) -> float:
         return linear(self.weights, vector)
@@ -360,28 +362,62 @@ class ScoredSpan:
     probability: float
 
 
+@dataclass(frozen=True)
+class Reading:
+    """A sentence's candidate spans with the span model's scores, and optionally a second
+    opinion on some of them (``bonus``: index -> score added, from ``rag.read``)."""
+
+    sentence: str
+    candidates: tuple[Candidate, ...]
+    scores: tuple[float, ...]
+    bonus: tuple[tuple[int, float], ...] = ()
+
+    def top(self, n: int) -> list[int]:
+        """Indices of the ``n`` best candidates by the span model alone."""
+        return sorted(range(len(self.scores)), key=lambda i: -self.scores[i])[:n]
+
+    def best(self, weight: float = 1.0) -> ScoredSpan:
+        """The best candidate once ``weight`` times the bonus is added. The model is a
+        conditional logit over a sentence's candidates: its softmax share is the probability
+        that this candidate, of all in the sentence, is the answer."""
+        scores = list(self.scores)
+        for i, extra in self.bonus:
+            scores[i] += weight * extra
+        top = max(scores)
+        total = sum(math.exp(x - top) for x in scores)
+        c = self.candidates[scores.index(top)]
+        return ScoredSpan(c.text, c.start, c.end, 1.0 / total)
+
+
+def reading(
+    question: str,
+    sentence: str,
+    context: Sequence[str] = (),
+    model: SpanModel | None = None,
+) -> Reading | None:
+    """``sentence``'s candidates scored for ``question`` (None for explanation questions,
+    sentences without candidates, or before a model is fitted)."""
+    kind = question_kind(question)
+    model = model or default_model()
+    if kind == "explain" or model is None:
+        return None
+    cands = tuple(candidates(sentence))
+    if not cands:
+        return None
+    scores = tuple(model.score(features(question, kind, sentence, c, context)) for c in cands)
+    return Reading(sentence, cands, scores)
+
+
 def best_span(
     question: str,
     sentence: str,
     context: Sequence[str] = (),
     model: SpanModel | None = None,
 ) -> ScoredSpan | None:
-    """The highest-scoring candidate span of ``sentence`` for ``question`` (None for
-    explanation questions, sentences without candidates, or before a model is fitted)."""
-    kind = question_kind(question)
-    model = model or default_model()
-    if kind == "explain" or model is None:
-        return None
-    cands = candidates(sentence)
-    if not cands:
-        return None
-    scores = [model.score(features(question, kind, sentence, c, context)) for c in cands]
-    top = max(scores)
-    total = sum(math.exp(x - top) for x in scores)
-    i = scores.index(top)
-    # The model is a conditional logit over a sentence's candidates: its softmax share is the
-    # probability that this candidate, of all in the sentence, is the answer.
-    return ScoredSpan(cands[i].text, cands[i].start, cands[i].end, 1.0 / total)
+    """The highest-scoring candidate span of ``sentence`` for ``question`` by the span model
+    alone (what the decision model's ``span_p`` reads)."""
+    found = reading(question, sentence, context, model)
+    return found.best() if found else None
 
 
 def names_in(text: str) -> list[str]:

@@ -1,0 +1,70 @@
+"""Read: which span of the quoted sentence answers, the cross-encoder checking the best few.
+
+The span scorer (``rag.spans``) ranks candidates by grammar-level features (type, position,
+overlap); it often cannot tell which of two names in a sentence the question is about. The
+cross-encoder can, indirectly: masking the span that answers removes what made the sentence
+relevant, so its relevance falls most. ``SpanReader`` masks each of the span model's best
+``candidates`` spans, scores them with the unmasked sentence in one batch, standardises the
+drops over those spans and adds them to their scores, times ``mask_weight`` (fitted on dev by
+``eval/calibrate.py``, stored in ``rag/data/spans.json``). It runs once per answer, on the
+sentence quoted first: ``candidates + 1`` cross-encoder pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rag.rerank import CrossEncoder, titled
+from rag.schema import Evidence
+from rag.spans import Reading, ScoredSpan, SpanModel, default_model, reading
+
+MASK = "[MASK]"  # BERT's mask token: the cross-encoder's own word for "something here"
+
+
+def span_context(ev: Evidence) -> tuple[str, ...]:
+    """The texts the span features read besides the sentence (how a word is usually cased)."""
+    return (ev.chunk.title, ev.context, ev.chunk.text)
+
+
+class SpanReader:
+    """Picks the short-answer span of one evidence sentence."""
+
+    def __init__(
+        self,
+        encoder: CrossEncoder | None,
+        candidates: int = 3,
+        model: SpanModel | None = None,
+    ) -> None:
+        self.encoder = encoder
+        self.candidates = candidates
+        self._model = model
+
+    @property
+    def model(self) -> SpanModel | None:
+        return self._model or default_model()
+
+    def reading(self, question: str, ev: Evidence) -> Reading | None:
+        """The sentence's scored candidates with the masking check as their bonus."""
+        found = reading(question, ev.text, span_context(ev), self.model)
+        if found is None or self.encoder is None or self.candidates < 2:
+            return found
+        top = found.top(self.candidates)
+        if len(top) < 2:
+            return found
+        s = ev.text
+        passages = [titled(ev.chunk.title, s)] + [
+            titled(
+                ev.chunk.title, s[: found.candidates[i].start] + MASK + s[found.candidates[i].end :]
+            )
+            for i in top
+        ]
+        logits = self.encoder.score(question, passages)
+        drops = logits[0] - logits[1:]
+        z = (drops - drops.mean()) / (drops.std() + 1e-6)
+        return replace(found, bonus=tuple((i, float(v)) for i, v in zip(top, z, strict=True)))
+
+    def read(self, question: str, ev: Evidence) -> ScoredSpan | None:
+        """The best span of ``ev`` for ``question`` (None when it asks for an explanation)."""
+        model = self.model
+        found = self.reading(question, ev)
+        return found.best(model.mask_weight if model else 0.0) if found else None
