@@ -50,11 +50,10 @@ def _stopwords() -> frozenset[str]:
     return frozenset(globals_helper.stopwords)
 
 
-_ASKS_DATE = re.compile(
-    r"\b(when|(?:what|which) (?:date|day|month|year|century|decade|time))\b|\bhow long\b"
-)
+_ASKS_DATE = re.compile(r"\b(when|(?:what|which) (?:date|day|month|year|century|decade|time))\b")
 _ASKS_NUMBER = re.compile(
-    r"\b(how (?:many|much|old|far|large|big|often)"
+    # "how long" wants a measure, a length or a duration ("6.4 kilometres", "48 hours"), not a date
+    r"\b(how (?:many|much|old|far|large|big|often|long)"
     r"|what (?:percentage|share|number|proportion|amount|sum))\b"
 )
 

@@ -10,6 +10,9 @@ from rag.spans import FEATURES, SpanModel, best_span, candidates, features, ques
 def test_question_kinds() -> None:
     assert question_kind("When will the bridge reopen?") == "date"
     assert question_kind("How many visitors came?") == "number"
+    # a length or a duration is a measure ("6.4 kilometres", "48 hours"), not a date
+    assert question_kind("How long is the Vellmark tunnel?") == "number"
+    assert question_kind("How long did the strike last?") == "number"
     assert question_kind("Who chairs the works committee?") == "name"
     assert question_kind("Where did the ferry sink?") == "place"
     assert question_kind("Why was it cancelled?") == "explain"
