@@ -36,7 +36,6 @@ from rag import decide, spans
 from rag.components import build_components
 from rag.config import Settings
 from rag.read import SpanReader, span_context
-from rag.rerank import CrossEncoder
 from rag.rewrite import standalone_question
 from rag.schema import Evidence
 from rag.service import QAService
@@ -113,7 +112,7 @@ def observe(service: QAService, sets: list[str]) -> list[Observed]:
     return out
 
 
-def fit_spans(observed: list[Observed], encoder: CrossEncoder | None) -> spans.SpanModel:
+def fit_spans(observed: list[Observed], service_reader: SpanReader) -> spans.SpanModel:
     groups: list[tuple[np.ndarray, np.ndarray]] = []
     for o in observed:
         if not o.item.answerable:
@@ -140,7 +139,7 @@ def fit_spans(observed: list[Observed], encoder: CrossEncoder | None) -> spans.S
     )
     # The cross-encoder's masking check (rag.read), its weight, and the thresholds: over dev
     # questions whose top sentence holds the answer.
-    reader = SpanReader(encoder, Settings().span_check_candidates, model)
+    reader = SpanReader(service_reader.encoder, service_reader.candidates, model)
     readings = []
     for o in observed:
         if o.item.answerable and o.evidence and is_correct(o.evidence[0].text, o.item.answers):
@@ -270,7 +269,7 @@ def main() -> None:
         observed = observe(service, [s for s in args.sets.split(",") if s])
         if args.cache:
             args.cache.write_bytes(pickle.dumps(observed))
-    span_model = fit_spans(observed, service.reader.encoder)
+    span_model = fit_spans(observed, service.reader)
     save(
         spans.SPAN_MODEL,
         spans.FEATURES,

@@ -23,7 +23,7 @@ from rag.evidence import entity_terms, weighted_share
 from rag.fitted import DATA_DIR, committed, linear, load_fitted
 from rag.read import span_context
 from rag.schema import Evidence
-from rag.spans import ScoredSpan, best_span, question_kind
+from rag.spans import Reading, ScoredSpan, question_kind, reading
 from rag.text import WORD, stem, terms
 
 DECISION_MODEL = DATA_DIR / "decision.json"
@@ -84,12 +84,13 @@ def preceding(ev: Evidence, chars: int = CONTEXT_CHARS) -> str:
 
 @dataclass(frozen=True)
 class Assessment:
-    """One evidence sentence judged as the answer: its features, confidence and span."""
+    """One evidence sentence judged as the answer: its features, confidence and scored spans
+    (the read step re-uses them for the short answer)."""
 
     evidence: Evidence
     features: tuple[float, ...]
     confidence: float
-    span: ScoredSpan | None
+    reading: Reading | None
 
 
 def feature_vector(
@@ -183,7 +184,8 @@ class AnswerDecider:
         top_ce = max((e.ce_score for e in evidence if e.ce_score is not None), default=0.0)
         out = []
         for rank, ev in enumerate(evidence[: self.consider], start=1):
-            span = best_span(question, ev.text, span_context(ev))
+            found = reading(question, ev.text, span_context(ev))
+            span = found.best() if found else None
             vector = feature_vector(question, ev, rank, top_ce, span, self.idf)
             if ev.suspect:  # text addressed to readers or assistants never answers
                 confidence = 0.0
@@ -191,7 +193,7 @@ class AnswerDecider:
                 confidence = self.model.probability(vector)
             else:
                 confidence = 1 / (1 + math.exp(-vector[FEATURES.index("ce")]))
-            out.append(Assessment(ev, vector, round(confidence, 4), span))
+            out.append(Assessment(ev, vector, round(confidence, 4), found))
         out.sort(key=lambda a: -a.confidence)
         return out
 

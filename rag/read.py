@@ -43,28 +43,25 @@ class SpanReader:
     def model(self) -> SpanModel | None:
         return self._model or default_model()
 
-    def reading(self, question: str, ev: Evidence) -> Reading | None:
-        """The sentence's scored candidates with the masking check as their bonus."""
-        found = reading(question, ev.text, span_context(ev), self.model)
+    def reading(self, question: str, ev: Evidence, found: Reading | None = None) -> Reading | None:
+        """The sentence's scored candidates (``found``, when the decision already scored them)
+        with the masking check as their bonus."""
+        found = found or reading(question, ev.text, span_context(ev), self.model)
         if found is None or self.encoder is None or self.candidates < 2:
             return found
         top = found.top(self.candidates)
         if len(top) < 2:
             return found
-        s = ev.text
-        passages = [titled(ev.chunk.title, s)] + [
-            titled(
-                ev.chunk.title, s[: found.candidates[i].start] + MASK + s[found.candidates[i].end :]
-            )
-            for i in top
-        ]
+        s, cands = ev.text, found.candidates
+        masked = [s[: cands[i].start] + MASK + s[cands[i].end :] for i in top]
+        passages = [titled(ev.chunk.title, t) for t in [s, *masked]]
         logits = self.encoder.score(question, passages)
         drops = logits[0] - logits[1:]
         z = (drops - drops.mean()) / (drops.std() + 1e-6)
         return replace(found, bonus=tuple((i, float(v)) for i, v in zip(top, z, strict=True)))
 
-    def read(self, question: str, ev: Evidence) -> ScoredSpan | None:
+    def read(self, question: str, ev: Evidence, found: Reading | None = None) -> ScoredSpan | None:
         """The best span of ``ev`` for ``question`` (None when it asks for an explanation)."""
         model = self.model
-        found = self.reading(question, ev)
+        found = self.reading(question, ev, found)
         return found.best(model.mask_weight if model else 0.0) if found else None

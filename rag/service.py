@@ -181,7 +181,7 @@ class QAService:
             )
             return result, []
         with _timed(timings, "read"):
-            span = self.reader.read(standalone, best.evidence)
+            span = self.reader.read(standalone, best.evidence, best.reading)
         model = self.reader.model
         if span and model and span.probability >= model.short_threshold:
             result.short_answer = span.text  # provisional: kept only if cited (_settle)

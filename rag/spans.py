@@ -366,7 +366,6 @@ class Reading:
     """A sentence's candidate spans with the span model's scores, and optionally a second
     opinion on some of them (``bonus``: index -> score added, from ``rag.read``)."""
 
-    sentence: str
     candidates: tuple[Candidate, ...]
     scores: tuple[float, ...]
     bonus: tuple[tuple[int, float], ...] = ()
@@ -404,7 +403,7 @@ def reading(
     if not cands:
         return None
     scores = tuple(model.score(features(question, kind, sentence, c, context)) for c in cands)
-    return Reading(sentence, cands, scores)
+    return Reading(cands, scores)
 
 
 def best_span(
