@@ -35,6 +35,7 @@ from ingest.pipeline import IngestPipeline
 from rag import decide, spans
 from rag.components import build_components
 from rag.config import Settings
+from rag.extract import SpanExtractor, get_extractor
 from rag.read import SpanReader, span_context
 from rag.rewrite import standalone_question
 from rag.schema import Evidence
@@ -112,7 +113,9 @@ def observe(service: QAService, sets: list[str]) -> list[Observed]:
     return out
 
 
-def fit_spans(observed: list[Observed], service_reader: SpanReader) -> spans.SpanModel:
+def fit_spans(
+    observed: list[Observed], service_reader: SpanReader, extractor: SpanExtractor | None
+) -> spans.SpanModel:
     groups: list[tuple[np.ndarray, np.ndarray]] = []
     for o in observed:
         if not o.item.answerable:
@@ -162,14 +165,40 @@ def fit_spans(observed: list[Observed], service_reader: SpanReader) -> spans.Spa
         span = found.best(mask_weight) if found else None
         f1 = squad_scores(span.text, answers)[1] if span else sentence_f1
         cases.append((span.probability if span else 0.0, f1, sentence_f1))
+    short_t, lead_t = fit_thresholds(cases, "grammar")
+    # The trained reader (rag.extract) on the same cases.
+    reader_cases = []
+    if extractor is not None:
+        for o in observed:
+            if o.item.answerable and o.evidence and is_correct(o.evidence[0].text, o.item.answers):
+                explain = spans.question_kind(o.standalone) == "explain"
+                (ex,) = [None] if explain else extractor.extract(o.standalone, [o.evidence[0].text])
+                sentence_f1 = squad_scores(o.evidence[0].text, o.item.answers)[1]
+                f1 = squad_scores(ex.text, o.item.answers)[1] if ex else sentence_f1
+                reader_cases.append((ex.probability if ex else 0.0, f1, sentence_f1))
+        print(
+            f"reader: span F1 {np.mean([f for _, f, _ in reader_cases]):.3f} on "
+            f"{len(reader_cases)} cases (grammar + mask "
+            f"{np.mean([f for _, f, _ in cases]):.3f} on {len(cases)})"
+        )
+    reader_short, reader_lead = fit_thresholds(reader_cases, "reader") if reader_cases else (1, 1)
+    return spans.SpanModel(
+        model.weights, short_t, lead_t, mask_weight, reader_short, reader_lead, "dev splits"
+    )
+
+
+def fit_thresholds(cases: list[tuple[float, float, float]], name: str) -> tuple[float, float]:
+    """(short-answer, lead) thresholds over (span probability, span F1, sentence F1) cases.
+
+    Short answer: the threshold that maximises F1 when below it the sentence stands in; lead:
+    the lowest at which leads are right (F1 >= 0.5) ``LEAD_PRECISION`` of the time, so a wrong
+    name rarely heads an answer."""
     best_t, best_f1 = 0.5, -1.0
     for t in np.arange(0.0, 1.0, 0.02):
         f1 = float(np.mean([sf if p >= t else lf for p, sf, lf in cases])) if cases else 0.0
         if f1 > best_f1:
             best_t, best_f1 = float(t), f1
-    print(f"short-answer threshold {best_t:.2f}: F1 {best_f1:.3f} on {len(cases)} cases")
-    # Lead threshold: the lowest at which leads are right (F1 >= 0.5) at least LEAD_PRECISION
-    # of the time, so a wrong name rarely heads an answer.
+    print(f"{name} short-answer threshold {best_t:.2f}: F1 {best_f1:.3f} on {len(cases)} cases")
     lead_t = 1.0
     for t in np.arange(0.0, 1.0, 0.02):
         leads = [sf >= 0.5 for p, sf, _ in cases if p >= t]
@@ -178,10 +207,10 @@ def fit_spans(observed: list[Observed], service_reader: SpanReader) -> spans.Spa
             break
     led = [sf >= 0.5 for p, sf, _ in cases if p >= lead_t]
     print(
-        f"lead threshold {lead_t:.2f}: leads on {len(led)}/{len(cases)} cases, "
+        f"{name} lead threshold {lead_t:.2f}: leads on {len(led)}/{len(cases)} cases, "
         f"right {np.mean(led) if led else 0:.3f}"
     )
-    return spans.SpanModel(model.weights, best_t, lead_t, mask_weight, "dev splits")
+    return best_t, lead_t
 
 
 def fit_decision(
@@ -269,7 +298,7 @@ def main() -> None:
         observed = observe(service, [s for s in args.sets.split(",") if s])
         if args.cache:
             args.cache.write_bytes(pickle.dumps(observed))
-    span_model = fit_spans(observed, service.reader)
+    span_model = fit_spans(observed, service.reader, get_extractor(settings.torch_threads))
     save(
         spans.SPAN_MODEL,
         spans.FEATURES,
@@ -277,6 +306,8 @@ def main() -> None:
         short_threshold=round(span_model.short_threshold, 3),
         lead_threshold=round(span_model.lead_threshold, 3),
         mask_weight=round(span_model.mask_weight, 3),
+        reader_short_threshold=round(span_model.reader_short_threshold, 3),
+        reader_lead_threshold=round(span_model.reader_lead_threshold, 3),
     )
     model = fit_decision(observed, comps.bm25.idf, span_model)
     save(decide.DECISION_MODEL, decide.FEATURES, model.weights, threshold=round(model.threshold, 3))

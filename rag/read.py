@@ -1,4 +1,8 @@
-"""Read: which span of the quoted sentence answers, the cross-encoder checking the best few.
+"""Read: which span of the quoted sentence answers.
+
+Two backends (``settings.span_reader``). "reader": the trained extractive reader
+(``rag.extract``) points at the span; its probability is the span's. "grammar": the span model
+below, with the cross-encoder checking its best few.
 
 The span scorer (``rag.spans``) ranks candidates by grammar-level features (type, position,
 overlap); it often cannot tell which of two names in a sentence the question is about. The
@@ -14,9 +18,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from rag.extract import SpanExtractor
 from rag.rerank import CrossEncoder, titled
 from rag.schema import Evidence
-from rag.spans import Reading, ScoredSpan, SpanModel, default_model, reading
+from rag.spans import Reading, ScoredSpan, SpanModel, default_model, question_kind, reading
 
 MASK = "[MASK]"  # BERT's mask token: the cross-encoder's own word for "something here"
 
@@ -34,10 +39,21 @@ class SpanReader:
         encoder: CrossEncoder | None,
         candidates: int = 3,
         model: SpanModel | None = None,
+        extractor: SpanExtractor | None = None,
     ) -> None:
         self.encoder = encoder
         self.candidates = candidates
         self._model = model
+        self.extractor = extractor
+
+    def thresholds(self) -> tuple[float, float]:
+        """(short answer, lead) probability thresholds fitted for this reader's backend."""
+        model = self.model
+        if model is None:
+            return 1.0, 1.0
+        if self.extractor is not None:
+            return model.reader_short_threshold, model.reader_lead_threshold
+        return model.short_threshold, model.lead_threshold
 
     @property
     def model(self) -> SpanModel | None:
@@ -60,8 +76,19 @@ class SpanReader:
         z = (drops - drops.mean()) / (drops.std() + 1e-6)
         return replace(found, bonus=tuple((i, float(v)) for i, v in zip(top, z, strict=True)))
 
-    def read(self, question: str, ev: Evidence, found: Reading | None = None) -> ScoredSpan | None:
-        """The best span of ``ev`` for ``question`` (None when it asks for an explanation)."""
+    def read(
+        self,
+        question: str,
+        ev: Evidence,
+        found: Reading | None = None,
+    ) -> ScoredSpan | None:
+        """The best span of ``ev`` for ``question`` (None when it asks for an explanation).
+        ``found``: the span model's candidates the decision already scored, re-used."""
+        if self.extractor is not None:
+            if question_kind(question) == "explain":
+                return None
+            (ex,) = self.extractor.extract(question, [ev.text])
+            return ScoredSpan(ex.text, ex.start, ex.end, ex.probability) if ex else None
         model = self.model
         found = self.reading(question, ev, found)
         return found.best(model.mask_weight if model else 0.0) if found else None

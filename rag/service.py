@@ -23,6 +23,7 @@ from rag.cite import answer_sentences, build_citations, keep_cited
 from rag.components import Components
 from rag.decide import AnswerDecider, Assessment
 from rag.evidence import EvidenceSelector
+from rag.extract import get_extractor
 from rag.guard import REFUSAL, screen_question
 from rag.read import SpanReader
 from rag.rerank import CrossEncoderReranker, get_cross_encoder
@@ -83,12 +84,17 @@ class QAService:
             screen=components.embedder,
             screen_threshold=settings.instruction_threshold,
         )
+        extractor = get_extractor(settings.torch_threads)
         self.decider = AnswerDecider(
             components.bm25.idf,
             threshold=settings.decide_threshold,
             consider=settings.decide_consider,
         )
-        self.reader = SpanReader(encoder, settings.span_check_candidates)
+        self.reader = SpanReader(
+            encoder,
+            settings.span_check_candidates,
+            extractor=extractor if settings.span_reader == "reader" else None,
+        )
         self.verifier = SupportVerifier(
             components.embedder,
             settings.support_threshold,
@@ -182,10 +188,10 @@ class QAService:
             return result, []
         with _timed(timings, "read"):
             span = self.reader.read(standalone, best.evidence, best.reading)
-        model = self.reader.model
-        if span and model and span.probability >= model.short_threshold:
+        short_threshold, lead_threshold = self.reader.thresholds()
+        if span and span.probability >= short_threshold:
             result.short_answer = span.text  # provisional: kept only if cited (_settle)
-            result.leads = span.probability >= model.lead_threshold
+            result.leads = span.probability >= lead_threshold
         return result, evidence
 
     def resolve_answerer(self, name: str | None) -> str:

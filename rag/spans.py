@@ -336,13 +336,17 @@ class SpanModel:
     short_threshold: float = 0.5  # a span is the short answer from this probability up
     lead_threshold: float = 0.5  # and the answer text leads with it from this one up
     mask_weight: float = 0.0
+    # The same two thresholds for the trained reader's span probability (rag/extract.py).
+    reader_short_threshold: float = 0.5
+    reader_lead_threshold: float = 0.5
     fitted_on: str = ""
 
     @classmethod
     def load(cls, path: Path = SPAN_MODEL) -> SpanModel:
         keys = ["short_threshold", "lead_threshold", "mask_weight"]
-        weights, (short, lead, mask), fitted_on = load_fitted(path, FEATURES, keys)
-        return cls(weights, short, lead, mask, fitted_on)
+        keys += ["reader_short_threshold", "reader_lead_threshold"]
+        weights, values, fitted_on = load_fitted(path, FEATURES, keys)
+        return cls(weights, *values, fitted_on=fitted_on)
 
     def score(self, vector: Sequence[float]) -> float:
         return linear(self.weights, vector)

@@ -74,3 +74,25 @@ def test_without_a_cross_encoder_the_span_model_alone_picks() -> None:
         question, BRIDGE, (ev.chunk.title, "", BRIDGE)
     )
     assert SpanReader(None, 3).read("Why was the bridge built?", ev) is None
+
+
+def test_with_the_trained_reader_its_span_is_the_short_answer() -> None:
+    from rag.extract import get_extractor
+
+    extractor = get_extractor(1)
+    assert extractor is not None
+    ev = _ev(BRIDGE, 5.0)
+    reader = SpanReader(None, 3, extractor=extractor)
+    question = "When was the Lantern Bridge designed?"
+    span = reader.read(question, ev)
+    (ex,) = extractor.extract(question, [BRIDGE])
+    assert span is not None and ex is not None
+    assert (span.text, span.start, span.end, span.probability) == (
+        ex.text,
+        ex.start,
+        ex.end,
+        ex.probability,
+    )
+    assert span.text == "2029"
+    assert reader.read("Why was the bridge built?", ev) is None  # explanations: no span
+    assert reader.thresholds() != SpanReader(None, 3).thresholds()  # fitted per backend

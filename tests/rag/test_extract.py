@@ -1,0 +1,80 @@
+"""The trained extractive reader (rag/extract.py): real model, fictional sentences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.extract import SpanExtractor, best_spans, get_extractor
+from rag.models import READER, ModelFileError, model_dir
+
+COMPACT = (
+    "The Harlow water compact was signed by Anna Velt for Calvania and by Teodor Brask "
+    "for Dravia on 3 May 2031."
+)
+
+
+@pytest.fixture(scope="module")
+def reader() -> SpanExtractor:
+    extractor = get_extractor(1)
+    assert extractor is not None, "rag/data/reader/ must ship the trained reader"
+    return extractor
+
+
+def test_best_spans_keeps_order_length_and_allowed_positions() -> None:
+    start = np.array([5.0, 0.0, 3.0, 1.0, 9.0])
+    end = np.array([5.0, 8.0, 0.0, 2.0, 0.0])
+    allowed = np.array([False, True, True, True, True])
+    # 4 -> 1 would score higher but ends before it starts; [CLS] (0) is not allowed.
+    assert best_spans(start, end, allowed, max_tokens=30) == (4, 4)
+    assert best_spans(start, end, allowed, max_tokens=1) == (4, 4)
+    assert best_spans(start, end, np.zeros(5, dtype=bool), 30) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        pytest.param(
+            "Who signed the compact for Dravia?",
+            "Teodor Brask",
+            marks=pytest.mark.xfail(
+                strict=True, reason="known miss: the reader takes the first signatory"
+            ),
+        ),
+        ("Who signed the compact for Calvania?", "Anna Velt"),
+        ("When was the Harlow water compact signed?", "3 May 2031"),
+    ],
+)
+def test_the_reader_points_at_the_span_the_question_asks_for(
+    reader: SpanExtractor, question: str, answer: str
+) -> None:
+    (ex,) = reader.extract(question, [COMPACT])
+    assert ex is not None and ex.text == answer
+    assert COMPACT[ex.start : ex.end] == answer
+    assert 0.0 < ex.probability <= 1.0
+
+
+def test_a_sentence_that_does_not_answer_scores_below_one_that_does(
+    reader: SpanExtractor,
+) -> None:
+    question = "Who signed the compact for Dravia?"
+    unrelated = "The Ribble footbridge will reopen after repairs to its deck are finished."
+    right, wrong = reader.extract(question, [COMPACT, unrelated])
+    assert right is not None and wrong is not None
+    assert right.margin > wrong.margin
+    assert right.margin > 0 > wrong.margin
+
+
+def test_batches_give_the_same_spans_as_one_by_one(reader: SpanExtractor) -> None:
+    passages = [COMPACT, "Tomas Verhey designed the Lantern Bridge in 2029.", ""]
+    together = reader.extract("Who designed it?", passages)
+    alone = [reader.extract("Who designed it?", [p])[0] for p in passages]
+    assert together[2] is None and alone[2] is None
+    assert [e.text for e in together[:2] if e] == [e.text for e in alone[:2] if e]
+
+
+def test_a_damaged_reader_file_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for name in READER.sha256:
+        (tmp_path / name).write_bytes(b"not the model")
+    with pytest.raises(ModelFileError, match="sha256"):
+        model_dir(READER, tmp_path)
