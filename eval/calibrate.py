@@ -166,24 +166,42 @@ def fit_spans(
         f1 = squad_scores(span.text, answers)[1] if span else sentence_f1
         cases.append((span.probability if span else 0.0, f1, sentence_f1))
     short_t, lead_t = fit_thresholds(cases, "grammar")
-    # The trained reader (rag.extract) on the same cases.
-    reader_cases = []
+    # The trained reader (rag.extract) on the same cases: its log-probability of each
+    # candidate (and its own best span as one more) added times ``reader_weight``.
+    reader_cases, reader_weight = [], 1.0
     if extractor is not None:
+        with_reader = SpanReader(None, 0, model, extractor)
+        found_r = []
         for o in observed:
             if o.item.answerable and o.evidence and is_correct(o.evidence[0].text, o.item.answers):
-                explain = spans.question_kind(o.standalone) == "explain"
-                (ex,) = [None] if explain else extractor.extract(o.standalone, [o.evidence[0].text])
+                found = with_reader.with_reader(o.standalone, o.evidence[0])
                 sentence_f1 = squad_scores(o.evidence[0].text, o.item.answers)[1]
-                f1 = squad_scores(ex.text, o.item.answers)[1] if ex else sentence_f1
-                reader_cases.append((ex.probability if ex else 0.0, f1, sentence_f1))
+                found_r.append((found, o.item.answers, sentence_f1))
+        r_weights = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 100.0]
+        by_r = [np.mean([span_f1(f, a, w) for f, a, _ in found_r]) for w in r_weights]
+        reader_weight = r_weights[int(np.argmax(by_r))]
         print(
-            f"reader: span F1 {np.mean([f for _, f, _ in reader_cases]):.3f} on "
-            f"{len(reader_cases)} cases (grammar + mask "
-            f"{np.mean([f for _, f, _ in cases]):.3f} on {len(cases)})"
+            "reader weight "
+            + ", ".join(f"{w:g}: {v:.3f}" for w, v in zip(r_weights, by_r, strict=True))
         )
+        print(
+            f"reader weight {reader_weight:g}: span F1 {max(by_r):.3f} on {len(found_r)} cases "
+            f"(grammar + mask {by_weight[weights.index(mask_weight)]:.3f})"
+        )
+        for found, answers, sentence_f1 in found_r:
+            span = found.best(reader_weight) if found else None
+            f1 = squad_scores(span.text, answers)[1] if span else sentence_f1
+            reader_cases.append((span.probability if span else 0.0, f1, sentence_f1))
     reader_short, reader_lead = fit_thresholds(reader_cases, "reader") if reader_cases else (1, 1)
     return spans.SpanModel(
-        model.weights, short_t, lead_t, mask_weight, reader_short, reader_lead, "dev splits"
+        model.weights,
+        short_t,
+        lead_t,
+        mask_weight,
+        reader_weight,
+        reader_short,
+        reader_lead,
+        "dev splits",
     )
 
 
@@ -306,6 +324,7 @@ def main() -> None:
         short_threshold=round(span_model.short_threshold, 3),
         lead_threshold=round(span_model.lead_threshold, 3),
         mask_weight=round(span_model.mask_weight, 3),
+        reader_weight=round(span_model.reader_weight, 3),
         reader_short_threshold=round(span_model.reader_short_threshold, 3),
         reader_lead_threshold=round(span_model.reader_lead_threshold, 3),
     )

@@ -31,6 +31,16 @@ class Extracted:
     score: float  # start + end logit of the span
     null: float  # start + end logit of [CLS]: "no answer here"
     probability: float  # P(start) * P(end) of the span, [CLS] among the choices
+    # Per word piece of the passage: its character span, log P(start), log P(end).
+    pieces: tuple[tuple[int, int, float, float], ...] = ()
+
+    def logprob(self, start: int, end: int) -> float:
+        """log P(start) + log P(end) of the span ``[start, end)`` of the passage (its first
+        and last word pieces); very low for a span that cuts no word piece."""
+        inside = [p for p in self.pieces if p[0] >= start and p[1] <= end]
+        if not inside:
+            return -30.0
+        return max(-30.0, inside[0][2] + inside[-1][3])
 
     @property
     def margin(self) -> float:
@@ -96,6 +106,8 @@ class SpanExtractor(PairModel):
                 keep[0] = True  # [CLS] competes: the model may say "not here"
                 p_start = _softmax(np.where(keep, start, -np.inf))
                 p_end = _softmax(np.where(keep, end, -np.inf))
+                with np.errstate(divide="ignore"):
+                    log_start, log_end = np.log(p_start), np.log(p_end)
                 out[i] = Extracted(
                     text=passages[i][a:b],
                     start=a,
@@ -103,6 +115,11 @@ class SpanExtractor(PairModel):
                     score=float(start[first] + end[last]),
                     null=float(start[0] + end[0]),
                     probability=float(p_start[first] * p_end[last]),
+                    pieces=tuple(
+                        (a, b, float(log_start[j]), float(log_end[j]))
+                        for j, (a, b) in enumerate(enc.offsets)
+                        if allowed[j]
+                    ),
                 )
         return out
 

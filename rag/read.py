@@ -21,7 +21,17 @@ from dataclasses import replace
 from rag.extract import SpanExtractor
 from rag.rerank import CrossEncoder, titled
 from rag.schema import Evidence
-from rag.spans import Reading, ScoredSpan, SpanModel, default_model, question_kind, reading
+from rag.spans import (
+    Candidate,
+    Reading,
+    ScoredSpan,
+    SpanModel,
+    default_model,
+    question_kind,
+    reading,
+    score_candidates,
+    span_kind,
+)
 
 MASK = "[MASK]"  # BERT's mask token: the cross-encoder's own word for "something here"
 
@@ -59,6 +69,28 @@ class SpanReader:
     def model(self) -> SpanModel | None:
         return self._model or default_model()
 
+    def with_reader(
+        self, question: str, ev: Evidence, found: Reading | None = None
+    ) -> Reading | None:
+        """The span model's candidates plus the reader's best span, each with the reader's
+        log-probability as its bonus (one reader pair)."""
+        assert self.extractor is not None
+        model = self.model
+        if question_kind(question) == "explain" or model is None:
+            return None
+        found = found or reading(question, ev.text, span_context(ev), model)
+        (ex,) = self.extractor.extract(question, [ev.text])
+        if ex is None:
+            return found
+        cands, scores = (found.candidates, found.scores) if found else ((), ())
+        if all((c.start, c.end) != (ex.start, ex.end) for c in cands):
+            own = Candidate(ex.start, ex.end, ex.text, span_kind(ex.text))
+            kind = question_kind(question)
+            extra = score_candidates(question, kind, ev.text, [own], span_context(ev), model)
+            cands, scores = (*cands, own), (*scores, *extra)
+        bonus = tuple((i, ex.logprob(c.start, c.end)) for i, c in enumerate(cands))
+        return Reading(tuple(cands), tuple(scores), bonus)
+
     def reading(self, question: str, ev: Evidence, found: Reading | None = None) -> Reading | None:
         """The sentence's scored candidates (``found``, when the decision already scored them)
         with the masking check as their bonus."""
@@ -85,10 +117,9 @@ class SpanReader:
         """The best span of ``ev`` for ``question`` (None when it asks for an explanation).
         ``found``: the span model's candidates the decision already scored, re-used."""
         if self.extractor is not None:
-            if question_kind(question) == "explain":
-                return None
-            (ex,) = self.extractor.extract(question, [ev.text])
-            return ScoredSpan(ex.text, ex.start, ex.end, ex.probability) if ex else None
+            found = self.with_reader(question, ev, found)
+            model = self.model
+            return found.best(model.reader_weight if model else 1.0) if found else None
         model = self.model
         found = self.reading(question, ev, found)
         return found.best(model.mask_weight if model else 0.0) if found else None

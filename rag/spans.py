@@ -166,6 +166,12 @@ def candidates(sentence: str, limit: int = 80) -> list[Candidate]:
     return out[:limit]
 
 
+def span_kind(text: str) -> str:
+    """The kind of any span (one the grammar did not propose, e.g. a reader's)."""
+    toks = _tokens(text)
+    return _run_kind(toks) if toks else "phrase"
+
+
 def _run_kind(span: Sequence[tuple[int, int, str]]) -> str:
     """date ("February 2026"), number (starts with a digit: "300 megawatts"), name
     (capitalised words), or phrase."""
@@ -336,7 +342,9 @@ class SpanModel:
     short_threshold: float = 0.5  # a span is the short answer from this probability up
     lead_threshold: float = 0.5  # and the answer text leads with it from this one up
     mask_weight: float = 0.0
-    # The same two thresholds for the trained reader's span probability (rag/extract.py).
+    # With the trained reader (rag/extract.py): the weight of its log-probability of each
+    # candidate, and the same two thresholds for the combined probability.
+    reader_weight: float = 1.0
     reader_short_threshold: float = 0.5
     reader_lead_threshold: float = 0.5
     fitted_on: str = ""
@@ -344,7 +352,7 @@ class SpanModel:
     @classmethod
     def load(cls, path: Path = SPAN_MODEL) -> SpanModel:
         keys = ["short_threshold", "lead_threshold", "mask_weight"]
-        keys += ["reader_short_threshold", "reader_lead_threshold"]
+        keys += ["reader_weight", "reader_short_threshold", "reader_lead_threshold"]
         weights, values, fitted_on = load_fitted(path, FEATURES, keys)
         return cls(weights, *values, fitted_on=fitted_on)
 
@@ -406,8 +414,19 @@ def reading(
     cands = tuple(candidates(sentence))
     if not cands:
         return None
-    scores = tuple(model.score(features(question, kind, sentence, c, context)) for c in cands)
-    return Reading(cands, scores)
+    return Reading(cands, score_candidates(question, kind, sentence, cands, context, model))
+
+
+def score_candidates(
+    question: str,
+    kind: str,
+    sentence: str,
+    cands: Sequence[Candidate],
+    context: Sequence[str],
+    model: SpanModel,
+) -> tuple[float, ...]:
+    """The span model's score of each candidate."""
+    return tuple(model.score(features(question, kind, sentence, c, context)) for c in cands)
 
 
 def best_span(

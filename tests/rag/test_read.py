@@ -76,7 +76,7 @@ def test_without_a_cross_encoder_the_span_model_alone_picks() -> None:
     assert SpanReader(None, 3).read("Why was the bridge built?", ev) is None
 
 
-def test_with_the_trained_reader_its_span_is_the_short_answer() -> None:
+def test_with_the_trained_reader_every_candidate_gets_its_log_probability() -> None:
     from rag.extract import get_extractor
 
     extractor = get_extractor(1)
@@ -84,15 +84,14 @@ def test_with_the_trained_reader_its_span_is_the_short_answer() -> None:
     ev = _ev(BRIDGE, 5.0)
     reader = SpanReader(None, 3, extractor=extractor)
     question = "When was the Lantern Bridge designed?"
-    span = reader.read(question, ev)
+    found = reader.with_reader(question, ev)
     (ex,) = extractor.extract(question, [BRIDGE])
-    assert span is not None and ex is not None
-    assert (span.text, span.start, span.end, span.probability) == (
-        ex.text,
-        ex.start,
-        ex.end,
-        ex.probability,
-    )
-    assert span.text == "2029"
+    assert found is not None and ex is not None
+    # The reader's own best span is a candidate, and every candidate has its bonus.
+    assert (ex.start, ex.end) in [(c.start, c.end) for c in found.candidates]
+    assert [i for i, _ in found.bonus] == list(range(len(found.candidates)))
+    assert all(b <= 0.0 for _, b in found.bonus)  # log-probabilities
+    span = reader.read(question, ev)
+    assert span is not None and span.text == "2029" and BRIDGE[span.start : span.end] == "2029"
     assert reader.read("Why was the bridge built?", ev) is None  # explanations: no span
     assert reader.thresholds() != SpanReader(None, 3).thresholds()  # fitted per backend
