@@ -22,6 +22,7 @@ import argparse
 import json
 import pickle
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,6 +114,19 @@ def observe(service: QAService, sets: list[str]) -> list[Observed]:
     return out
 
 
+def top_readings(
+    observed: list[Observed], read: Callable[[str, Evidence], spans.Reading | None]
+) -> list[tuple[spans.Reading | None, list[str], float]]:
+    """(``read`` of the top sentence, gold answers, the whole sentence's F1) for each answerable
+    dev question whose top sentence holds its answer: where span choice is what is measured."""
+    out = []
+    for o in observed:
+        if o.item.answerable and o.evidence and is_correct(o.evidence[0].text, o.item.answers):
+            sentence_f1 = squad_scores(o.evidence[0].text, o.item.answers)[1]
+            out.append((read(o.standalone, o.evidence[0]), o.item.answers, sentence_f1))
+    return out
+
+
 def fit_spans(
     observed: list[Observed], service_reader: SpanReader, extractor: SpanExtractor | None
 ) -> spans.SpanModel:
@@ -143,12 +157,7 @@ def fit_spans(
     # The cross-encoder's masking check (rag.read), its weight, and the thresholds: over dev
     # questions whose top sentence holds the answer.
     reader = SpanReader(service_reader.encoder, service_reader.candidates, model)
-    readings = []
-    for o in observed:
-        if o.item.answerable and o.evidence and is_correct(o.evidence[0].text, o.item.answers):
-            found = reader.reading(o.standalone, o.evidence[0])
-            sentence_f1 = squad_scores(o.evidence[0].text, o.item.answers)[1]
-            readings.append((found, o.item.answers, sentence_f1))
+    readings = top_readings(observed, reader.reading)
 
     def span_f1(found: spans.Reading | None, answers: list[str], weight: float) -> float:
         return squad_scores(found.best(weight).text, answers)[1] if found else 0.0
@@ -170,13 +179,7 @@ def fit_spans(
     # candidate (and its own best span as one more) added times ``reader_weight``.
     reader_cases, reader_weight = [], 1.0
     if extractor is not None:
-        with_reader = SpanReader(None, 0, model, extractor)
-        found_r = []
-        for o in observed:
-            if o.item.answerable and o.evidence and is_correct(o.evidence[0].text, o.item.answers):
-                found = with_reader.with_reader(o.standalone, o.evidence[0])
-                sentence_f1 = squad_scores(o.evidence[0].text, o.item.answers)[1]
-                found_r.append((found, o.item.answers, sentence_f1))
+        found_r = top_readings(observed, SpanReader(None, 0, model, extractor).with_reader)
         r_weights = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 100.0]
         by_r = [np.mean([span_f1(f, a, w) for f, a, _ in found_r]) for w in r_weights]
         reader_weight = r_weights[int(np.argmax(by_r))]

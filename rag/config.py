@@ -84,9 +84,10 @@ class Settings(BaseSettings):
     decide_threshold: float | None = None
     # How many of the best sentences the decision model judges (the most likely one is quoted).
     decide_consider: int = 3
-    # Who picks the short answer's span (rag/read.py): "reader", the trained extractive reader
-    # (rag/extract.py, also a decision signal); "grammar", the span model of rag/spans.py with
-    # the cross-encoder's masking check. Which is default was decided on dev (docs/quality.md).
+    # Who picks the short answer's span (rag/read.py): "reader", the span model of rag/spans.py
+    # with the trained extractive reader's log-probabilities (rag/extract.py, one small pair);
+    # "grammar", the span model with the cross-encoder's masking check (4 pairs). "reader"
+    # won on dev (docs/quality.md).
     span_reader: Literal["reader", "grammar"] = "reader"
     # The short answer (rag/read.py): the span model's best this many spans of the quoted
     # sentence are each masked and re-read by the cross-encoder (one pair each, plus one);

