@@ -9,7 +9,7 @@ padded to that many chunks with synthetic filler written straight to the store
 (``bench/fill.py``, reusing ``bench/retrieval.py``'s generator) before the server starts;
 then p50/p95 of every step in the response's ``timings`` (rag/service.py ``_timed``: rewrite,
 retrieve, select_evidence, decide, read, answer, cite, verify, total) and of client wall time, with
-the default extractive answerer and its cross-encoder reader, plus the server's peak RSS.
+the default extractive answerer and its trained span reader, plus the server's peak RSS.
 Goals: p50 <= 1.0 s and p95 <= 2.0 s at 10k; RSS <= 1.5 GB.
 """
 
