@@ -169,11 +169,7 @@ def fit_spans(
         f"mask weight {mask_weight:.1f}: span F1 {max(by_weight):.3f} on {len(readings)} cases "
         f"(span model alone {by_weight[0]:.3f})"
     )
-    cases = []
-    for found, answers, sentence_f1 in readings:
-        span = found.best(mask_weight) if found else None
-        f1 = squad_scores(span.text, answers)[1] if span else sentence_f1
-        cases.append((span.probability if span else 0.0, f1, sentence_f1))
+    cases = threshold_cases(readings, mask_weight)
     short_t, lead_t = fit_thresholds(cases, "grammar")
     # The trained reader (rag.extract) on the same cases: its log-probability of each
     # candidate (and its own best span as one more) added times ``reader_weight``.
@@ -191,10 +187,7 @@ def fit_spans(
             f"reader weight {reader_weight:g}: span F1 {max(by_r):.3f} on {len(found_r)} cases "
             f"(grammar + mask {by_weight[weights.index(mask_weight)]:.3f})"
         )
-        for found, answers, sentence_f1 in found_r:
-            span = found.best(reader_weight) if found else None
-            f1 = squad_scores(span.text, answers)[1] if span else sentence_f1
-            reader_cases.append((span.probability if span else 0.0, f1, sentence_f1))
+        reader_cases = threshold_cases(found_r, reader_weight)
     reader_short, reader_lead = fit_thresholds(reader_cases, "reader") if reader_cases else (1, 1)
     return spans.SpanModel(
         model.weights,
@@ -206,6 +199,19 @@ def fit_spans(
         reader_lead,
         "dev splits",
     )
+
+
+def threshold_cases(
+    readings: list[tuple[spans.Reading | None, list[str], float]], weight: float
+) -> list[tuple[float, float, float]]:
+    """(span probability, span F1, sentence F1) per reading, its best span taken at ``weight``
+    (no span: probability 0, the sentence stands in)."""
+    cases = []
+    for found, answers, sentence_f1 in readings:
+        span = found.best(weight) if found else None
+        f1 = squad_scores(span.text, answers)[1] if span else sentence_f1
+        cases.append((span.probability if span else 0.0, f1, sentence_f1))
+    return cases
 
 
 def fit_thresholds(cases: list[tuple[float, float, float]], name: str) -> tuple[float, float]:

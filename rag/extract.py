@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import log_softmax
 
 from rag.fitted import DATA_DIR
 from rag.models import READER, PairModel
@@ -63,11 +64,6 @@ def best_spans(
     return int(idx[a]), int(idx[b])
 
 
-def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max())
-    return e / e.sum()
-
-
 class SpanExtractor(PairModel):
     """``extract(question, passages)``: the reader's best span of each passage, batched."""
 
@@ -104,20 +100,18 @@ class SpanExtractor(PairModel):
                 a, b = enc.offsets[first][0], enc.offsets[last][1]
                 keep = allowed.copy()
                 keep[0] = True  # [CLS] competes: the model may say "not here"
-                p_start = _softmax(np.where(keep, start, -np.inf))
-                p_end = _softmax(np.where(keep, end, -np.inf))
-                with np.errstate(divide="ignore"):
-                    log_start, log_end = np.log(p_start), np.log(p_end)
+                log_start = log_softmax(np.where(keep, start, -np.inf))
+                log_end = log_softmax(np.where(keep, end, -np.inf))
                 out[i] = Extracted(
                     text=passages[i][a:b],
                     start=a,
                     end=b,
                     score=float(start[first] + end[last]),
                     null=float(start[0] + end[0]),
-                    probability=float(p_start[first] * p_end[last]),
+                    probability=float(np.exp(log_start[first] + log_end[last])),
                     pieces=tuple(
-                        (a, b, float(log_start[j]), float(log_end[j]))
-                        for j, (a, b) in enumerate(enc.offsets)
+                        (lo, hi, float(log_start[j]), float(log_end[j]))
+                        for j, (lo, hi) in enumerate(enc.offsets)
                         if allowed[j]
                     ),
                 )

@@ -1,8 +1,8 @@
 """Read: which span of the quoted sentence answers.
 
-Two backends (``settings.span_reader``). "reader": the trained extractive reader
-(``rag.extract``) points at the span; its probability is the span's. "grammar": the span model
-below, with the cross-encoder checking its best few.
+Two backends (``settings.span_reader``), both over the span model's candidates (``rag.spans``).
+"reader": the trained extractive reader (``rag.extract``) adds its log-probability of each
+candidate, its own best span being one more. "grammar": the cross-encoder checks the best few.
 
 The span scorer (``rag.spans``) ranks candidates by grammar-level features (type, position,
 overlap); it often cannot tell which of two names in a sentence the question is about. The
@@ -116,10 +116,11 @@ class SpanReader:
     ) -> ScoredSpan | None:
         """The best span of ``ev`` for ``question`` (None when it asks for an explanation).
         ``found``: the span model's candidates the decision already scored, re-used."""
+        model = self.model
         if self.extractor is not None:
             found = self.with_reader(question, ev, found)
-            model = self.model
-            return found.best(model.reader_weight if model else 1.0) if found else None
-        model = self.model
-        found = self.reading(question, ev, found)
-        return found.best(model.mask_weight if model else 0.0) if found else None
+            weight = model.reader_weight if model else 1.0
+        else:
+            found = self.reading(question, ev, found)
+            weight = model.mask_weight if model else 0.0
+        return found.best(weight) if found else None

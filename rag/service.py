@@ -84,17 +84,17 @@ class QAService:
             screen=components.embedder,
             screen_threshold=settings.instruction_threshold,
         )
-        extractor = get_extractor(settings.torch_threads)
         self.decider = AnswerDecider(
             components.bm25.idf,
             threshold=settings.decide_threshold,
             consider=settings.decide_consider,
         )
-        self.reader = SpanReader(
-            encoder,
-            settings.span_check_candidates,
-            extractor=extractor if settings.span_reader == "reader" else None,
-        )
+        match settings.span_reader:
+            case "reader":
+                extractor = get_extractor(settings.torch_threads)
+            case "grammar":
+                extractor = None
+        self.reader = SpanReader(encoder, settings.span_check_candidates, extractor=extractor)
         self.verifier = SupportVerifier(
             components.embedder,
             settings.support_threshold,
