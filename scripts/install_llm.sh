@@ -55,7 +55,14 @@ else
         }
     done
     echo "building llama-cpp-python $LLAMA_CPP_PYTHON from source (~4 min)..."
-    CMAKE_ARGS="${CMAKE_ARGS:-} -DLLAVA_BUILD=OFF" "${pip[@]}" "llama-cpp-python==$LLAMA_CPP_PYTHON"
+    # Not -march=native: on a Xeon with AMX/AVX-512 (seen 2026-12-02) the native build crashed
+    # (SIGSEGV in llama_decode) on the first token; a plain AVX2 build ran. Other machines get
+    # no x86 flags. --no-cache-dir: pip's wheel cache ignores CMAKE_ARGS and would hand back an
+    # earlier native build.
+    x86="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+    [ "$(uname -m)" = x86_64 ] || x86=""
+    CMAKE_ARGS="${CMAKE_ARGS:-} $x86 -DLLAVA_BUILD=OFF" "${pip[@]}" --no-cache-dir \
+        "llama-cpp-python==$LLAMA_CPP_PYTHON"
 fi
 
 "${pip[@]}" "llama-index-llms-llama-cpp==$LLAMA_INDEX_LLMS_LLAMA_CPP"
