@@ -240,9 +240,11 @@ def fit_thresholds(cases: list[tuple[float, float, float]], name: str) -> tuple[
     return best_t, lead_t
 
 
-def fit_decision(
+def decision_rows(
     observed: list[Observed], idf: decide.Idf, span_model: spans.SpanModel
-) -> decide.DecisionModel:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(features, label, question index) of every kept sentence; label 1 = an answerable
+    question whose gold answer the sentence holds."""
     rows, labels, owners = [], [], []
     for k, o in enumerate(observed):
         top_ce = max((e.ce_score or 0.0 for e in o.evidence), default=0.0)
@@ -251,9 +253,15 @@ def fit_decision(
             rows.append(decide.feature_vector(o.standalone, ev, rank, top_ce, span, idf))
             labels.append(float(o.item.answerable and is_correct(ev.text, o.item.answers)))
             owners.append(k)
-    x, y, owner = np.array(rows), np.array(labels), np.array(owners)
-    w = fit_logistic(x, y)
-    p = 1 / (1 + np.exp(-np.clip(x @ w, -30, 30)))
+    return np.array(rows), np.array(labels), np.array(owners)
+
+
+def fit_threshold(
+    observed: list[Observed], p: np.ndarray, y: np.ndarray, owner: np.ndarray
+) -> tuple[float, Callable[[float], tuple[float, dict[str, tuple[float, float | None]]]]]:
+    """The threshold on the likeliest sentence's probability that maximises the mean over
+    sets of balanced accuracy, and the objective (for reporting it, or at another threshold).
+    ``observed`` are the questions ``owner`` indexes."""
     best_p = np.zeros(len(observed))
     best_ok = np.zeros(len(observed), dtype=bool)
     for k in range(len(observed)):
@@ -275,9 +283,19 @@ def fit_decision(
         balanced = [(a + b) / 2 if b is not None else a for a, b in per.values()]
         return float(np.mean(balanced)), per
 
-    grid = [(objective(float(t)), float(t)) for t in np.arange(0.05, 0.95, 0.01)]
-    (score, per), threshold = max(grid, key=lambda g: g[0][0])
-    print(f"decision model: {len(rows)} sentences, {int(y.sum())} answer-bearing")
+    grid = [float(t) for t in np.arange(0.05, 0.95, 0.01)]
+    return max(grid, key=lambda t: objective(t)[0]), objective
+
+
+def fit_decision(
+    observed: list[Observed], idf: decide.Idf, span_model: spans.SpanModel
+) -> decide.DecisionModel:
+    x, y, owner = decision_rows(observed, idf, span_model)
+    w = fit_logistic(x, y)
+    p = 1 / (1 + np.exp(-np.clip(x @ w, -30, 30)))
+    threshold, objective = fit_threshold(observed, p, y, owner)
+    score, per = objective(threshold)
+    print(f"decision model: {len(x)} sentences, {int(y.sum())} answer-bearing")
     for name, value in zip(decide.FEATURES, w, strict=True):
         print(f"  {name:18s} {value:+.3f}")
     print(f"threshold {threshold:.2f}: mean balanced accuracy {score:.3f} on dev")
