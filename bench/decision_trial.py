@@ -90,6 +90,16 @@ def subset(
     return [observed[int(q)] for q in qs], p[keep], y[keep], owners
 
 
+def half_splits(n: int, rounds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``rounds`` random (fit, held-out) halves of ``n`` question indices, the same per seed."""
+    rng = np.random.default_rng(seed)
+    halves = []
+    for _ in range(rounds):
+        order = rng.permutation(n)
+        halves.append((np.sort(order[: n // 2]), np.sort(order[n // 2 :])))
+    return halves
+
+
 def held_out(
     observed: list[Observed], x: np.ndarray, y: np.ndarray, owner: np.ndarray, halves: list
 ) -> list[float]:
@@ -142,11 +152,7 @@ def main() -> None:
     corpus = [Path(p) for p in DEFAULT_CORPUS] + [args.shared / p for p in SHARED_CORPUS]
     comps = build_components(eval_settings(Settings(torch_threads=2), corpus))
     base, y, owner = decision_rows(observed, comps.bm25.idf, default_model())
-    rng = np.random.default_rng(args.seed)
-    halves = []
-    for _ in range(args.rounds):
-        order = rng.permutation(len(observed))
-        halves.append((np.sort(order[: len(order) // 2]), np.sort(order[len(order) // 2 :])))
+    halves = half_splits(len(observed), args.rounds, args.seed)
     results = {"decision features": held_out(observed, base, y, owner, halves)}
     answering = [k for k, o in enumerate(observed) if o.item.answerable and y[owner == k].any()]
     top1 = [float(np.mean([y[owner == q][0] for q in b if q in answering])) for _, b in halves]
