@@ -42,13 +42,13 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from eval.calibrate import (
-    DEFAULT_CORPUS,
-    SHARED_CORPUS,
     Observed,
     decision_rows,
+    default_corpus,
     fit_conditional_logit,
     fit_logistic,
     fit_threshold,
+    logistic,
 )
 from eval.run import eval_settings
 from rag.components import build_components
@@ -106,12 +106,19 @@ def held_out(
     """Mean balanced accuracy on the held-out half, per split."""
     scores = []
     for fit_q, test_q in halves:
-        w = fit_logistic(x[np.isin(owner, fit_q)], y[np.isin(owner, fit_q)])
-        p = 1 / (1 + np.exp(-np.clip(x @ w, -30, 30)))
+        fit_rows = np.isin(owner, fit_q)
+        p = logistic(x, fit_logistic(x[fit_rows], y[fit_rows]))
         threshold, _ = fit_threshold(*subset(observed, p, y, owner, fit_q))
         _, objective = fit_threshold(*subset(observed, p, y, owner, test_q))
         scores.append(objective(threshold)[0])
     return scores
+
+
+def dev_rows(observed: list[Observed], shared: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The decision's (features, label, question index) rows of the cached dev evidence, with
+    the idf of the mixed collection it was observed on (``eval/calibrate.py`` ingested it)."""
+    comps = build_components(eval_settings(Settings(torch_threads=2), default_corpus(shared)))
+    return decision_rows(observed, comps.bm25.idf, default_model())
 
 
 def choice_held_out(
@@ -120,9 +127,10 @@ def choice_held_out(
     """Share of held-out ``questions`` whose highest-scoring sentence holds the answer, a
     conditional logit over each question's sentences fitted on the other half."""
     scores = []
+    chosen = set(questions)
     for fit_q, test_q in halves:
-        fit_q = [q for q in fit_q if q in questions]
-        test_q = [q for q in test_q if q in questions]
+        fit_q = [q for q in fit_q if q in chosen]
+        test_q = [q for q in test_q if q in chosen]
         w = fit_conditional_logit([(x[owner == q], y[owner == q]) for q in fit_q])
         scores.append(float(np.mean([y[owner == q][np.argmax(x[owner == q] @ w)] for q in test_q])))
     return scores
@@ -148,10 +156,7 @@ def main() -> None:
     args = parser.parse_args()
 
     observed: list[Observed] = pickle.loads(args.cache.read_bytes())
-    # The idf of the mixed collection the cache was observed on (calibrate ingested it).
-    corpus = [Path(p) for p in DEFAULT_CORPUS] + [args.shared / p for p in SHARED_CORPUS]
-    comps = build_components(eval_settings(Settings(torch_threads=2), corpus))
-    base, y, owner = decision_rows(observed, comps.bm25.idf, default_model())
+    base, y, owner = dev_rows(observed, args.shared)
     halves = half_splits(len(observed), args.rounds, args.seed)
     results = {"decision features": held_out(observed, base, y, owner, halves)}
     answering = [k for k, o in enumerate(observed) if o.item.answerable and y[owner == k].any()]

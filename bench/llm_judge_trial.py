@@ -36,14 +36,10 @@ import numpy as np
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.decision_trial import half_splits, held_out, report
-from eval.calibrate import DEFAULT_CORPUS, SHARED_CORPUS, Observed, decision_rows
-from eval.run import eval_settings
-from rag.components import build_components
-from rag.config import Settings
+from bench.decision_trial import dev_rows, half_splits, held_out, report
+from eval.calibrate import Observed
 from rag.decide import preceding
 from rag.schema import Evidence
-from rag.spans import default_model
 
 SYSTEM = "You check whether a passage answers a question. Reply with yes or no only."
 CONTEXT_CHARS = 300
@@ -118,23 +114,22 @@ def main() -> None:
         judged = judge(observed, args.model, args.threads)
         if args.judged:
             args.judged.write_bytes(pickle.dumps(judged))
-    corpus = [Path(p) for p in DEFAULT_CORPUS] + [args.shared / p for p in SHARED_CORPUS]
-    comps = build_components(eval_settings(Settings(torch_threads=2), corpus))
-    base, y, owner = decision_rows(observed, comps.bm25.idf, default_model())
-    # The judgment belongs to each question's top sentence (rank 1, its first row).
+    base, y, owner = dev_rows(observed, args.shared)
+    # The judgment belongs to each question's top sentence (rank 1, its first row); a question
+    # with no evidence has no row and was not judged.
+    first = {k: int(np.flatnonzero(owner == k)[0]) for k in set(owner.tolist())}
+    judged_q = [k for k, value in enumerate(judged) if value is not None and k in first]
     signal = np.zeros((len(y), 1))
-    for k, value in enumerate(judged):
-        rows = np.flatnonzero(owner == k)
-        if value is not None and len(rows):
-            signal[rows[0], 0] = np.clip(value, -10, 10) / 5.0
+    for k in judged_q:
+        signal[first[k], 0] = np.clip(judged[k], -10, 10) / 5.0
     halves = half_splits(len(observed), args.rounds, args.seed)
     results = {
         "decision features": held_out(observed, base, y, owner, halves),
         "+ LLM yes/no": held_out(observed, np.hstack([base, signal]), y, owner, halves),
     }
-    top = signal[[np.flatnonzero(owner == k)[0] for k in range(len(observed))], 0]
-    answers = np.array([o.item.answerable for o in observed])
-    holds = np.array([bool(y[np.flatnonzero(owner == k)[0]]) for k in range(len(observed))])
+    top = signal[[first[k] for k in judged_q], 0]
+    answers = np.array([observed[k].item.answerable for k in judged_q])
+    holds = y[[first[k] for k in judged_q]].astype(bool)
     print(
         f"mean signal: top sentence holds the answer {top[holds].mean():+.2f}, "
         f"answerable but not held {top[answers & ~holds].mean():+.2f}, "

@@ -55,13 +55,24 @@ class Observed:
     evidence: list[Evidence]
 
 
+def default_corpus(shared: Path) -> list[Path]:
+    """The mixed collection the dev questions are asked over: the project's corpora and the
+    shared benchmarks' passages under ``shared``."""
+    return [Path(p) for p in DEFAULT_CORPUS] + [shared / p for p in SHARED_CORPUS]
+
+
+def logistic(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """P(positive) of each row of ``x`` under weights ``w`` (logits clipped: no overflow)."""
+    return 1 / (1 + np.exp(-np.clip(x @ w, -30, 30)))
+
+
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> np.ndarray:
     """L2-regularised logistic regression by Newton's method (the bias, column 0, is free)."""
     w = np.zeros(x.shape[1])
     penalty = np.full(x.shape[1], l2)
     penalty[0] = 0.0
     for _ in range(steps):
-        p = 1 / (1 + np.exp(-np.clip(x @ w, -30, 30)))
+        p = logistic(x, w)
         grad = x.T @ (p - y) + penalty * w
         hess = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-6)
         step = np.linalg.solve(hess, grad)
@@ -292,7 +303,7 @@ def fit_decision(
 ) -> decide.DecisionModel:
     x, y, owner = decision_rows(observed, idf, span_model)
     w = fit_logistic(x, y)
-    p = 1 / (1 + np.exp(-np.clip(x @ w, -30, 30)))
+    p = logistic(x, w)
     threshold, objective = fit_threshold(observed, p, y, owner)
     score, per = objective(threshold)
     print(f"decision model: {len(x)} sentences, {int(y.sum())} answer-bearing")
@@ -327,9 +338,7 @@ def main() -> None:
         "--cache", type=Path, help="Pickle of the observed dev evidence: reused when present."
     )
     args = parser.parse_args()
-    corpus = args.corpus or [Path(p) for p in DEFAULT_CORPUS] + [
-        args.shared / p for p in SHARED_CORPUS
-    ]
+    corpus = args.corpus or default_corpus(args.shared)
     settings = eval_settings(Settings(torch_threads=2), corpus)
     comps = build_components(settings)
     report = IngestPipeline(settings, comps.store, comps.embedder, comps.bm25).run(
