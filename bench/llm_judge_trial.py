@@ -19,16 +19,15 @@ four times the latency goal: not wired into the service yet.
 
 Needs llama-cpp-python (``make install-llm``). ``--judged`` keeps the model's answers, so the
 scoring can be re-run without the model. One prompt a question (~150 tokens): its cost per
-question is printed.
+question is printed. The judge (prompt, yes/no margin) is the service's, ``rag.answer.judge``;
+``eval/calibrate.py --judge-model`` fits the decision model that uses it.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import pickle
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -37,61 +36,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.decision_trial import dev_rows, half_splits, held_out, report
-from eval.calibrate import Observed
-from rag.decide import preceding
-from rag.schema import Evidence
-
-SYSTEM = "You check whether a passage answers a question. Reply with yes or no only."
-CONTEXT_CHARS = 300
-
-
-def prompt(question: str, ev: Evidence) -> str:
-    """ChatML: the passage (title, a little context, the sentence) and the yes/no question."""
-    passage = f"{ev.chunk.title}. ...{preceding(ev, CONTEXT_CHARS)}{ev.text}"
-    user = (
-        f"Passage: {passage}\n\nQuestion: {question}\n\n"
-        "Does the passage state the answer to this question? Reply yes or no."
-    )
-    return (
-        f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n"
-        "<|im_start|>assistant\n"
-    )
-
-
-def judge(observed: list[Observed], model: Path, threads: int) -> list[float | None]:
-    """log P(yes) - log P(no) of the model's first token, per question (None: no evidence)."""
-    import llama_cpp
-
-    llm = llama_cpp.Llama(
-        model_path=str(model), n_ctx=768, n_threads=threads, n_threads_batch=threads, verbose=False
-    )
-
-    def first_tokens(words: list[str]) -> set[int]:
-        return {llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words}
-
-    yes, no = first_tokens(["yes", "Yes", " yes", " Yes"]), first_tokens(["no", "No", " no", " No"])
-    out: list[float | None] = []
-    started = time.perf_counter()
-    for o in observed:
-        if not o.evidence:
-            out.append(None)
-            continue
-        tokens = llm.tokenize(
-            prompt(o.standalone, o.evidence[0]).encode(), add_bos=False, special=True
-        )
-        llm.reset()
-        llm.eval(tokens)
-        # The last position's logits, read from llama.cpp (the wrapper's ``scores`` holds them
-        # only with logits_all, which projects every prompt token onto the vocabulary).
-        last = llama_cpp.llama_get_logits_ith(llm.ctx, -1)
-        logits = np.ctypeslib.as_array(last, shape=(llm.n_vocab(),)).astype(np.float64)
-        top = logits.max()
-        p_yes = sum(math.exp(logits[t] - top) for t in yes)
-        p_no = sum(math.exp(logits[t] - top) for t in no)
-        out.append(math.log(p_yes + 1e-12) - math.log(p_no + 1e-12))
-    per = (time.perf_counter() - started) / max(1, len(observed))
-    print(f"judged {len(observed)} questions, {per:.2f} s each ({threads} threads)")
-    return out
+from eval.calibrate import Observed, judge_column, judge_observed
+from rag.answer.judge import load_judge
 
 
 def main() -> None:
@@ -111,17 +57,15 @@ def main() -> None:
     else:
         if args.model is None:
             parser.error("--model is needed to judge (no --judged file yet)")
-        judged = judge(observed, args.model, args.threads)
+        judged = judge_observed(observed, load_judge(args.model, args.threads))
         if args.judged:
             args.judged.write_bytes(pickle.dumps(judged))
     base, y, owner = dev_rows(observed, args.shared)
     # The judgment belongs to each question's top sentence (rank 1, its first row); a question
     # with no evidence has no row and was not judged.
+    signal = judge_column(owner, judged)
     first = {k: int(np.flatnonzero(owner == k)[0]) for k in set(owner.tolist())}
     judged_q = [k for k, value in enumerate(judged) if value is not None and k in first]
-    signal = np.zeros((len(y), 1))
-    for k in judged_q:
-        signal[first[k], 0] = np.clip(judged[k], -10, 10) / 5.0
     halves = half_splits(len(observed), args.rounds, args.seed)
     results = {
         "decision features": held_out(observed, base, y, owner, halves),

@@ -13,6 +13,9 @@
    of each kept sentence; positive = an answerable question whose gold answer the sentence
    holds. Its threshold maximises the mean over sets of balanced accuracy (answer accuracy on
    answerable questions, abstention on unanswerable ones).
+4. With ``--judge-model QWEN.gguf`` (``--judged``: a pickle of its judgments, reused): the
+   same model plus the local LLM's yes/no on each question's first-ranked sentence
+   (``rag.answer.judge``), for the local-llm answerer (rag/data/decision-local-llm.json).
 Test splits are never read. The output printed here is quoted in docs/quality.md.
 """
 
@@ -34,6 +37,7 @@ from eval.run import eval_settings
 from eval.splits import SETS, SPLIT_DIR, load_split
 from ingest.pipeline import IngestPipeline
 from rag import decide, spans
+from rag.answer.judge import LLMJudge, load_judge
 from rag.components import build_components
 from rag.config import Settings
 from rag.extract import SpanExtractor, get_extractor
@@ -298,22 +302,48 @@ def fit_threshold(
     return max(grid, key=lambda t: objective(t)[0]), objective
 
 
+def judge_observed(observed: list[Observed], judge: LLMJudge) -> list[float | None]:
+    """The judge's yes/no margin on each question's first-ranked sentence (None: none kept)."""
+    started = time.perf_counter()
+    out = [judge.score(o.standalone, o.evidence[0]) if o.evidence else None for o in observed]
+    per = (time.perf_counter() - started) / max(1, len(observed))
+    print(f"judged {len(observed)} dev questions, {per:.2f} s each")
+    return out
+
+
+def judge_column(owner: np.ndarray, judged: list[float | None]) -> np.ndarray:
+    """The ``llm_yes`` feature of every ``decision_rows`` row: a question's first row (its
+    first-ranked sentence, the one the service judges) gets the judge's margin, others 0."""
+    column = np.zeros((len(owner), 1))
+    first = np.r_[True, owner[1:] != owner[:-1]]
+    for i in np.flatnonzero(first):
+        column[i, 0] = decide.judge_feature(judged[owner[i]])
+    return column
+
+
 def fit_decision(
-    observed: list[Observed], idf: decide.Idf, span_model: spans.SpanModel
+    observed: list[Observed],
+    idf: decide.Idf,
+    span_model: spans.SpanModel,
+    judged: list[float | None] | None = None,
 ) -> decide.DecisionModel:
+    """The decision model; with ``judged`` (``judge_observed``), the one with ``llm_yes``."""
     x, y, owner = decision_rows(observed, idf, span_model)
+    features = decide.FEATURES
+    if judged is not None:
+        x, features = np.hstack([x, judge_column(owner, judged)]), decide.JUDGED_FEATURES
     w = fit_logistic(x, y)
     p = logistic(x, w)
     threshold, objective = fit_threshold(observed, p, y, owner)
     score, per = objective(threshold)
     print(f"decision model: {len(x)} sentences, {int(y.sum())} answer-bearing")
-    for name, value in zip(decide.FEATURES, w, strict=True):
+    for name, value in zip(features, w, strict=True):
         print(f"  {name:18s} {value:+.3f}")
     print(f"threshold {threshold:.2f}: mean balanced accuracy {score:.3f} on dev")
     for name, (acc, abst) in per.items():
         shown = "n/a" if abst is None else f"{abst:.3f}"
         print(f"  {name:16s} accuracy {acc:.3f}  abstention {shown}")
-    return decide.DecisionModel(tuple(float(v) for v in w), threshold, "dev splits")
+    return decide.DecisionModel(tuple(float(v) for v in w), threshold, "dev splits", features)
 
 
 def save(
@@ -336,6 +366,10 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
     parser.add_argument(
         "--cache", type=Path, help="Pickle of the observed dev evidence: reused when present."
+    )
+    parser.add_argument("--judge-model", type=Path, help="GGUF of the local LLM to judge with.")
+    parser.add_argument(
+        "--judged", type=Path, help="Pickle of --judge-model's margins: reused when present."
     )
     args = parser.parse_args()
     corpus = args.corpus or default_corpus(args.shared)
@@ -366,6 +400,23 @@ def main() -> None:
     )
     model = fit_decision(observed, comps.bm25.idf, span_model)
     save(decide.DECISION_MODEL, decide.FEATURES, model.weights, threshold=round(model.threshold, 3))
+    if args.judge_model is None:
+        return
+    if args.judged and args.judged.exists():
+        judged = pickle.loads(args.judged.read_bytes())
+    else:
+        judged = judge_observed(observed, load_judge(args.judge_model, settings.torch_threads))
+        if args.judged:
+            args.judged.write_bytes(pickle.dumps(judged))
+    print(f"with the local LLM's yes/no ({args.judge_model.name}):")
+    model = fit_decision(observed, comps.bm25.idf, span_model, judged)
+    save(
+        decide.JUDGED_MODEL,
+        decide.JUDGED_FEATURES,
+        model.weights,
+        threshold=round(model.threshold, 3),
+        judge=args.judge_model.name,
+    )
 
 
 if __name__ == "__main__":

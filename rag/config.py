@@ -118,6 +118,10 @@ class Settings(BaseSettings):
     # Follow-ups are always rewritten by rules; with this on, an LLM answerer rewrites them too
     # (its question is used when plausible). Off by default: see docs/quality.md.
     llm_rewrite: bool = False
+    # local-llm also asks its model whether the first-ranked sentence answers (rag.answer.judge)
+    # and decides with the model fitted with that signal (rag/data/decision-local-llm.json):
+    # ~4 s more a question. Only for the default model (the fit is for it).
+    llm_judge: bool = True
     openai_base_url: str = "http://127.0.0.1:8080/v1"
     openai_model: str = "local"
     openai_api_key: str = "none"

@@ -7,7 +7,9 @@ the sentence: its names and numbers are there, its negation matches, its subject
 keep their order around the asked verb, a span of the asked type exists. A logistic model
 over them, fitted by ``eval/calibrate.py`` on dev questions only and stored in
 ``rag/data/decision.json``, turns them into ``confidence``; below the fitted threshold the
-service abstains.
+service abstains. When a local LLM answers, its own yes/no on the first-ranked sentence
+(``rag.answer.judge``) is one more feature, in a model fitted with it
+(``rag/data/decision-local-llm.json``).
 """
 
 from __future__ import annotations
@@ -27,8 +29,11 @@ from rag.spans import Reading, ScoredSpan, question_kind, reading
 from rag.text import WORD, stem, terms
 
 DECISION_MODEL = DATA_DIR / "decision.json"
+JUDGED_MODEL = DATA_DIR / "decision-local-llm.json"
 CONTEXT_CHARS = 600  # about three sentences of a news chunk
 Idf = Callable[[str], float]
+# An LLM's yes/no margin (log P(yes) - log P(no)) on a sentence; None when it could not judge.
+Judge = Callable[[str, Evidence], float | None]
 
 _NEGATION = re.compile(
     r"\b(not|no|never|neither|nor|none|without|n't|cannot|declined|refused|failed|denied)\b|n't\b",
@@ -51,6 +56,16 @@ FEATURES = (
     "negation_mismatch",
     "order_agree",
 )
+JUDGED_FEATURES = (*FEATURES, "llm_yes")
+JUDGE_CLIP = 10.0  # the margin's range that carries information; beyond it, certainty
+
+
+def judge_feature(margin: float | None) -> float:
+    """The ``llm_yes`` feature of a judge's margin: clipped, scaled to about [-2, 2]; 0.0 for
+    no judgment (the first-ranked sentence alone is judged; the others get 0.0 too)."""
+    if margin is None:
+        return 0.0
+    return max(-JUDGE_CLIP, min(JUDGE_CLIP, margin)) / (JUDGE_CLIP / 2)
 
 
 def _order_agreement(question: str, sentence: str) -> float:
@@ -135,16 +150,24 @@ def feature_vector(
 
 @dataclass(frozen=True)
 class DecisionModel:
-    """Logistic regression over ``FEATURES`` plus the threshold fitted with it."""
+    """Logistic regression over ``features`` plus the threshold fitted with it."""
 
     weights: tuple[float, ...]
     threshold: float
     fitted_on: str = ""
+    features: tuple[str, ...] = FEATURES
 
     @classmethod
-    def load(cls, path: Path = DECISION_MODEL) -> DecisionModel:
-        weights, (threshold,), fitted_on = load_fitted(path, FEATURES, ["threshold"])
-        return cls(weights, threshold, fitted_on)
+    def load(
+        cls, path: Path = DECISION_MODEL, features: tuple[str, ...] = FEATURES
+    ) -> DecisionModel:
+        weights, (threshold,), fitted_on = load_fitted(path, features, ["threshold"])
+        return cls(weights, threshold, fitted_on, features)
+
+    @property
+    def judged(self) -> bool:
+        """True when fitted with an LLM's yes/no (``JUDGED_FEATURES``)."""
+        return self.features == JUDGED_FEATURES
 
     def probability(self, vector: Sequence[float]) -> float:
         z = linear(self.weights, vector)
@@ -156,13 +179,20 @@ def default_model() -> DecisionModel | None:
     return committed(DecisionModel.load)
 
 
+@cache
+def judged_model() -> DecisionModel | None:
+    """The committed model with the local LLM's yes/no, or None before it is fitted."""
+    return committed(lambda: DecisionModel.load(JUDGED_MODEL, JUDGED_FEATURES))
+
+
 class AnswerDecider:
     """Judges the top evidence sentences as answers and orders them by confidence.
 
     ``judge`` looks at the first ``consider`` sentences (the cross-encoder's order), so the
     sentence quoted first is the one most likely to answer, not merely the most on-topic one.
     Without a fitted model (a fresh checkout before calibration) confidence is the sigmoid
-    of the cross-encoder logit.
+    of the cross-encoder logit. With a ``judge`` and a model fitted with it, the judge is
+    asked about the first-ranked sentence (one LLM call a question, as it was fitted).
     """
 
     def __init__(
@@ -171,12 +201,16 @@ class AnswerDecider:
         model: DecisionModel | None = None,
         threshold: float | None = None,
         consider: int = 3,
+        judge: Judge | None = None,
     ) -> None:
         self.idf = idf
         self.model = model if model is not None else default_model()
+        if (judge is not None) != bool(self.model and self.model.judged):
+            raise ValueError("a judge needs a decision model fitted with it, and vice versa")
         fitted = self.model.threshold if self.model else 0.5
         self.threshold = fitted if threshold is None else threshold
         self.consider = consider
+        self.llm_judge = judge
 
     def judge(self, question: str, evidence: Sequence[Evidence]) -> list[Assessment]:
         if not evidence:
@@ -187,6 +221,9 @@ class AnswerDecider:
             found = reading(question, ev.text, span_context(ev))
             span = found.best() if found else None
             vector = feature_vector(question, ev, rank, top_ce, span, self.idf)
+            if self.llm_judge is not None:
+                margin = self.llm_judge(question, ev) if rank == 1 and not ev.suspect else None
+                vector = (*vector, judge_feature(margin))
             if ev.suspect:  # text addressed to readers or assistants never answers
                 confidence = 0.0
             elif self.model is not None:

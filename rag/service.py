@@ -21,7 +21,7 @@ from typing import Any, Protocol, TypeVar
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.cite import answer_sentences, build_citations, keep_cited
 from rag.components import Components
-from rag.decide import AnswerDecider, Assessment
+from rag.decide import AnswerDecider, Assessment, judged_model
 from rag.evidence import EvidenceSelector
 from rag.extract import get_extractor
 from rag.guard import REFUSAL, screen_question
@@ -103,6 +103,28 @@ class QAService:
         )
         self.extractive = ExtractiveAnswerer(margin=settings.second_sentence_margin)
         self.answerers: dict[str, Answerer] = {"extractive": self.extractive, **(answerers or {})}
+        self.judged_deciders = self._judged_deciders()
+
+    def _judged_deciders(self) -> dict[str, AnswerDecider]:
+        """A decider for each answerer that can judge (``judge``: an LLM's yes/no), with the
+        decision model fitted with that signal; the others use ``self.decider``."""
+        model = judged_model()
+        out = {}
+        for name, impl in self.answerers.items():
+            judge = getattr(impl, "judge", None)
+            if judge is not None and model is not None:
+                out[name] = AnswerDecider(
+                    self.components.bm25.idf,
+                    model=model,
+                    threshold=self.settings.decide_threshold,
+                    consider=self.settings.decide_consider,
+                    judge=judge.score,
+                )
+        return out
+
+    def decider_for(self, answerer: str | None) -> AnswerDecider:
+        """The decision for questions ``answerer`` will answer."""
+        return self.judged_deciders.get(answerer or "", self.decider)
 
     def _postprocessor(self, name: str, encoder: object) -> CrossEncoderReranker:
         """One entry of ``settings.postprocessors`` (a table: add a reranker here)."""
@@ -125,10 +147,12 @@ class QAService:
             chunks = post.rerank(question, chunks)
         return chunks[: top_k or self.settings.top_k]
 
-    def assess(self, question: str, evidence: list[Evidence]) -> list[Assessment]:
+    def assess(
+        self, question: str, evidence: list[Evidence], answerer: str | None = None
+    ) -> list[Assessment]:
         """Judge the evidence as answers; ``evidence`` is reordered in place, most likely
         answer first, renumbered, with ``score`` set to the confidence of judged sentences."""
-        judged = self.decider.judge(question, evidence)
+        judged = self.decider_for(answerer).judge(question, evidence)
         rest = [e for e in evidence if all(a.evidence is not e for a in judged)]
         ordered = [a.evidence.model_copy(update={"score": a.confidence}) for a in judged]
         ordered += [e.model_copy(update={"score": 0.0}) for e in rest]
@@ -174,16 +198,17 @@ class QAService:
         with _timed(timings, "select_evidence"):
             evidence = self.selector.select(standalone, result.retrieved, timings)
         with _timed(timings, "decide"):
-            judged = self.assess(standalone, evidence)
+            judged = self.assess(standalone, evidence, answerer)
         if not judged:
             result.note = "no passage found to answer from"
             return result, []
         best = judged[0]
         result.confidence = best.confidence
-        if not self.decider.answers(best):
+        decider = self.decider_for(answerer)
+        if not decider.answers(best):
             result.note = (
                 f"no passage answers the question confidently (confidence {best.confidence:.2f}"
-                f" < {self.decider.threshold:.2f})"
+                f" < {decider.threshold:.2f})"
             )
             return result, []
         with _timed(timings, "read"):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.answer.gguf import qwen15b_path
+from rag.answer.judge import LLMJudge, load_judge
 from rag.answer.prompts import (
     REFUSAL,
     STOP,
@@ -136,10 +137,13 @@ class LLMAnswerer:
         name: str = "local-llm",
         lock: threading.Lock | None = None,
         lock_timeout_s: float = 60.0,
+        judge: LLMJudge | None = None,
     ) -> None:
-        """``lock`` serialises calls into ``llm``; local llama.cpp models get LOCAL_LOCK."""
+        """``lock`` serialises calls into ``llm``; local llama.cpp models get LOCAL_LOCK.
+        ``judge``: the model's yes/no on a sentence, for the decision (``rag.decide``)."""
         self.llm = llm
         self.name = name
+        self.judge = judge
         # A local llama.cpp model is always serialised, even when the caller passes no lock.
         self._lock = lock if lock is not None or not is_local(llm) else LOCAL_LOCK
         self._lock_timeout_s = lock_timeout_s
@@ -221,6 +225,11 @@ class LLMAnswerer:
             self.llm._model.create_completion(static_prefix(), max_tokens=1, temperature=0.0)
 
 
+def local_model_path(settings: Settings) -> Path:
+    """``settings.llm_model_path``, else Qwen2.5-Coder-1.5B assembled from its PyPI parts."""
+    return settings.llm_model_path or qwen15b_path(Path(settings.data_dir) / "models")
+
+
 def local_llm(settings: Settings) -> LLM:
     """Load a GGUF through llama-index's ``LlamaCPP`` with ChatML formatting, never downloading.
 
@@ -235,10 +244,10 @@ def local_llm(settings: Settings) -> LLM:
             "local-llm needs llama-cpp-python and llama-index-llms-llama-cpp; "
             "run `bash scripts/install_llm.sh`"
         ) from exc
-    path = settings.llm_model_path or qwen15b_path(Path(settings.data_dir) / "models")
     threads = max(1, settings.llm_threads)
     return LlamaCPP(
-        model_path=str(path),  # always a path: without one LlamaCPP downloads a model
+        # always a path: without one LlamaCPP downloads a model
+        model_path=str(local_model_path(settings)),
         temperature=0.0,  # greedy: the same evidence gives the same answer
         max_new_tokens=settings.llm_max_tokens,
         context_window=settings.llm_context,
@@ -269,7 +278,23 @@ def openai_llm(settings: Settings) -> LLM:
 
 
 _LOCAL_CACHE: dict[tuple[str, int, int, int], LLM] = {}
+_JUDGE_CACHE: dict[tuple[str, int], LLMJudge] = {}
 _CACHE_LOCK = threading.Lock()
+
+
+def local_judge(settings: Settings) -> LLMJudge | None:
+    """The process-wide judge on the default local model, or None when ``llm_judge`` is off
+    or another model is configured (the judged decision model was fitted for the default)."""
+    if not settings.llm_judge or settings.llm_model_path is not None:
+        return None
+    path = local_model_path(settings)
+    key = (str(path), settings.llm_threads)
+    with _CACHE_LOCK:
+        if key not in _JUDGE_CACHE:
+            _JUDGE_CACHE[key] = load_judge(
+                path, max(1, settings.llm_threads), LOCAL_LOCK, settings.llm_timeout_s
+            )
+        return _JUDGE_CACHE[key]
 
 
 def local_answerer(settings: Settings, warm: bool = False) -> LLMAnswerer:
@@ -284,7 +309,9 @@ def local_answerer(settings: Settings, warm: bool = False) -> LLMAnswerer:
         llm = _LOCAL_CACHE.get(key)
         if llm is None:
             llm = _LOCAL_CACHE[key] = local_llm(settings)
-    answerer = LLMAnswerer(llm, name="local-llm", lock_timeout_s=settings.llm_timeout_s)
+    answerer = LLMAnswerer(
+        llm, name="local-llm", lock_timeout_s=settings.llm_timeout_s, judge=local_judge(settings)
+    )
     if warm:
         answerer.warm_up()
     return answerer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from eval.calibrate import Observed, fit_threshold
+from eval.calibrate import Observed, fit_threshold, judge_column
 from eval.harness import GoldItem
 
 
@@ -49,3 +49,9 @@ def test_a_question_whose_likeliest_sentence_lacks_the_answer_counts_as_wrong() 
     score, per = objective(threshold)
     assert per["a"] == (0.0, None) and per["b"] == (1.0, None)
     assert score == 0.5
+
+
+def test_the_judge_column_marks_each_questions_first_sentence_only() -> None:
+    owner = np.array([0, 0, 0, 1, 2, 2])
+    column = judge_column(owner, [5.0, None, -20.0])
+    assert column[:, 0].tolist() == [1.0, 0.0, 0.0, 0.0, -2.0, 0.0]

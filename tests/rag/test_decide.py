@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from rag.decide import FEATURES, AnswerDecider, DecisionModel, _order_agreement, feature_vector
+import pytest
+
+from rag.decide import (
+    FEATURES,
+    JUDGED_FEATURES,
+    AnswerDecider,
+    DecisionModel,
+    _order_agreement,
+    feature_vector,
+    judge_feature,
+    judged_model,
+)
 from rag.schema import Evidence, RetrievedChunk
 
 
@@ -86,3 +97,51 @@ def test_the_committed_fits_load() -> None:
     assert decision is not None and len(decision.weights) == len(decide.FEATURES)
     assert span is not None and len(span.weights) == len(spans.FEATURES)
     assert 0.0 < decision.threshold < 1.0 and span.short_threshold <= span.lead_threshold
+
+
+def _judged_model(judge_weight: float) -> DecisionModel:
+    """A hand-made model over ``JUDGED_FEATURES``: the cross-encoder a little, the judge a lot
+    (an unjudged sentence stays under the threshold)."""
+    weights = [0.0] * len(JUDGED_FEATURES)
+    weights[JUDGED_FEATURES.index("bias")] = -1.0
+    weights[JUDGED_FEATURES.index("ce")] = 0.1
+    weights[JUDGED_FEATURES.index("llm_yes")] = judge_weight
+    return DecisionModel(tuple(weights), threshold=0.5, features=JUDGED_FEATURES)
+
+
+def test_the_judge_feature_is_clipped_and_scaled() -> None:
+    assert judge_feature(None) == 0.0
+    assert judge_feature(2.5) == 0.5 and judge_feature(-40.0) == -2.0 and judge_feature(99) == 2.0
+
+
+def test_the_judge_is_asked_once_about_the_first_ranked_sentence() -> None:
+    asked: list[str] = []
+
+    def judge(question: str, ev: Evidence) -> float:
+        asked.append(ev.text)
+        return -8.0 if "Calvania" in question else 8.0
+
+    decider = AnswerDecider(model=_judged_model(3.0), judge=judge)
+    evidence = [
+        _ev("Dravia sent Ilse Darrow to the talks.", 2.0),
+        _ev("The talks were held in Harlow.", 1.0),
+    ]
+    right = decider.judge("Who did Dravia send to the talks?", evidence)
+    wrong = decider.judge("Who did Calvania send to the talks?", evidence)
+    assert asked == [evidence[0].text, evidence[0].text]
+    assert right[0].features[-1] == 1.6 and right[1].features[-1] == 0.0
+    assert decider.answers(right[0]) and not decider.answers(wrong[0])
+
+
+def test_a_judge_needs_a_model_fitted_with_it() -> None:
+    with pytest.raises(ValueError):
+        AnswerDecider(model=DecisionModel((0.0,) * len(FEATURES), 0.5), judge=lambda q, e: 1.0)
+    with pytest.raises(ValueError):
+        AnswerDecider(model=_judged_model(1.0))
+
+
+def test_the_committed_judged_fit_loads() -> None:
+    model = judged_model()
+    assert model is not None and model.judged and len(model.weights) == len(JUDGED_FEATURES)
+    # The judge's "yes" must raise confidence, or the fit is not the measured one.
+    assert model.weights[JUDGED_FEATURES.index("llm_yes")] > 0

@@ -113,3 +113,34 @@ def test_stream_yields_text_then_the_result(service: QAService) -> None:
     items = list(service.ask_stream("How many visitors came on the first day of the festival?"))
     *text, final = items
     assert "".join(text) == final.answer and "12,500" in final.answer
+
+
+class _JudgingAnswerer:
+    """An answerer whose model also judges (like local-llm): it always says "no"."""
+
+    name = "judging"
+
+    def __init__(self) -> None:
+        self.judge = self
+        self.asked: list[str] = []
+
+    def score(self, question: str, ev: Evidence) -> float:
+        self.asked.append(ev.text)
+        return -10.0
+
+    def answer(self, question: str, evidence: list[Evidence]) -> Draft:
+        return Draft(text=f"{evidence[0].text} [1]", answerer=self.name)
+
+
+def test_an_answerer_that_judges_decides_with_the_model_fitted_with_its_judge(
+    service: QAService,
+) -> None:
+    judging = _JudgingAnswerer()
+    with_judge = QAService(service.components, {"judging": judging})
+    question = "Who chairs the works committee?"
+    plain = with_judge.ask(question)
+    assert judging.asked == [] and not plain.abstained  # the extractive path never asks it
+    judged = with_judge.ask(question, answerer="judging")
+    assert len(judging.asked) == 1  # one call a question: the first-ranked sentence
+    assert with_judge.decider_for("judging").model.judged
+    assert judged.confidence < plain.confidence
