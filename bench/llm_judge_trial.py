@@ -37,7 +37,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.decision_trial import dev_rows, half_splits, held_out, report
-from eval.calibrate import Observed, judge_column, judge_observed
+from eval.calibrate import Observed, first_rows, judge_column, judge_observed
 from rag.answer.judge import load_judge
 
 
@@ -65,7 +65,7 @@ def main() -> None:
     # The judgment belongs to each question's top sentence (rank 1, its first row); a question
     # with no evidence has no row and was not judged.
     signal = judge_column(owner, judged)
-    first = {k: int(np.flatnonzero(owner == k)[0]) for k in set(owner.tolist())}
+    first = {int(owner[i]): int(i) for i in first_rows(owner)}
     judged_q = [k for k, value in enumerate(judged) if value is not None and k in first]
     halves = half_splits(len(observed), args.rounds, args.seed)
     results = {

@@ -311,12 +311,16 @@ def judge_observed(observed: list[Observed], judge: LLMJudge) -> list[float | No
     return out
 
 
+def first_rows(owner: np.ndarray) -> np.ndarray:
+    """Index of each question's first ``decision_rows`` row: its first-ranked sentence."""
+    return np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+
+
 def judge_column(owner: np.ndarray, judged: list[float | None]) -> np.ndarray:
-    """The ``llm_yes`` feature of every ``decision_rows`` row: a question's first row (its
-    first-ranked sentence, the one the service judges) gets the judge's margin, others 0."""
+    """The ``llm_yes`` feature of every ``decision_rows`` row: a question's first row (the
+    sentence the service judges) gets the judge's margin, the others 0."""
     column = np.zeros((len(owner), 1))
-    first = np.r_[True, owner[1:] != owner[:-1]]
-    for i in np.flatnonzero(first):
+    for i in first_rows(owner):
         column[i, 0] = decide.judge_feature(judged[owner[i]])
     return column
 

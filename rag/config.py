@@ -120,7 +120,8 @@ class Settings(BaseSettings):
     llm_rewrite: bool = False
     # local-llm also asks its model whether the first-ranked sentence answers (rag.answer.judge)
     # and decides with the model fitted with that signal (rag/data/decision-local-llm.json):
-    # ~4 s more a question. Only for the default model (the fit is for it).
+    # ~3-4 s and ~0.7 GB more (a second llama.cpp instance). Only for the default model
+    # (the fit is for it).
     llm_judge: bool = True
     openai_base_url: str = "http://127.0.0.1:8080/v1"
     openai_model: str = "local"

@@ -101,7 +101,8 @@ class LLMJudge:
 def load_judge(
     model_path: Path, threads: int, lock: threading.Lock | None = None, lock_timeout_s: float = 60.0
 ) -> LLMJudge:
-    """A judge on ``model_path`` in its own small context (mmap shares the weights)."""
+    """A judge on ``model_path`` in its own llama.cpp instance and small context (the file's
+    pages are shared with the answerer's; the repacked weights are not, see above)."""
     import llama_cpp
 
     llm = llama_cpp.Llama(
