@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # "cross-encoder" reranks the first ``rerank_candidates`` chunks and keeps ``top_k``.
     postprocessors: list[Literal["cross-encoder"]] = Field(default_factory=list)
     rerank_candidates: int = 16
+    # The response's sources: chunks holding the best-scored evidence sentences first
+    # (rag.rerank.by_evidence, no extra model run); false keeps the fused retrieval order.
+    sources_by_evidence: bool = True
     # Answer or abstain (rag/decide.py): unset = the threshold fitted with the decision model
     # by `python -m eval.calibrate` (rag/data/decision.json).
     decide_threshold: float | None = None

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag.models import RERANKER_EN, PairModel
-from rag.schema import RetrievedChunk
+from rag.schema import Evidence, RetrievedChunk
 
 
 def titled(title: str, text: str) -> str:
@@ -69,6 +69,21 @@ class CrossEncoderReranker:
         scores = self.encoder.score(question, texts)
         order = np.argsort(-scores, kind="stable")[: self.keep]
         return [candidates[i].model_copy(update={"rerank_score": float(scores[i])}) for i in order]
+
+
+def by_evidence(
+    chunks: Sequence[RetrievedChunk], evidence: Sequence[Evidence]
+) -> list[RetrievedChunk]:
+    """Chunks ordered by their best evidence sentence's cross-encoder logit, the rest after in
+    their retrieval order: a source is as relevant as the best sentence read in it (the
+    max-passage rule), and the sentences were scored anyway, so the reorder costs no model run.
+    Sentences that read as instructions (``suspect``) do not count."""
+    best: dict[str, float] = {}
+    for ev in evidence:
+        if ev.ce_score is not None and not ev.suspect:
+            key = ev.chunk.chunk_id
+            best[key] = max(best.get(key, ev.ce_score), ev.ce_score)
+    return sorted(chunks, key=lambda c: -best.get(c.chunk_id, -np.inf))
 
 
 _instances: dict[int, CrossEncoder] = {}

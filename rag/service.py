@@ -26,7 +26,7 @@ from rag.evidence import EvidenceSelector
 from rag.extract import get_extractor
 from rag.guard import REFUSAL, screen_question
 from rag.read import SpanReader
-from rag.rerank import CrossEncoderReranker, get_cross_encoder
+from rag.rerank import CrossEncoderReranker, by_evidence, get_cross_encoder
 from rag.retrieve import HybridRetriever
 from rag.rewrite import accept_rewrite, standalone_question
 from rag.schema import AnswerResult, ChatTurn, Draft, Evidence, Filters, RetrievedChunk
@@ -197,6 +197,8 @@ class QAService:
             result.retrieved = self.retrieve(standalone, top_k, filters)
         with _timed(timings, "select_evidence"):
             evidence = self.selector.select(standalone, result.retrieved, timings)
+        if self.settings.sources_by_evidence:
+            result.retrieved = by_evidence(result.retrieved, evidence)
         with _timed(timings, "decide"):
             judged = self.assess(standalone, evidence, answerer)
         if not judged:

@@ -9,8 +9,14 @@ import numpy as np
 import pytest
 
 from rag import rerank
-from rag.rerank import CrossEncoder, CrossEncoderReranker, get_cross_encoder, sigmoid
-from rag.schema import RetrievedChunk
+from rag.rerank import (
+    CrossEncoder,
+    CrossEncoderReranker,
+    by_evidence,
+    get_cross_encoder,
+    sigmoid,
+)
+from rag.schema import Evidence, RetrievedChunk
 
 QUESTION = "Who opened the Velmora bridge?"
 ANSWER = "The Velmora bridge was opened by Mayor Ilse Darrow in 2031."
@@ -157,6 +163,30 @@ def test_reranker_is_safe_across_threads(encoder: CrossEncoder) -> None:
         jobs = [(q, pool.submit(run, q)) for q in questions * 2]
         for q, job in jobs:
             assert job.result(timeout=60) == serial[q]
+
+
+def evidence(c: RetrievedChunk, ce: float | None, suspect: bool = False) -> Evidence:
+    return Evidence(
+        n=1, chunk=c, text=c.text, start_char=0, end_char=len(c.text), score=0.5,
+        ce_score=ce, suspect=suspect,
+    )  # fmt: skip
+
+
+def test_sources_follow_their_best_evidence_sentence() -> None:
+    """Chunks holding scored sentences come first, by their best logit; the rest keep their
+    retrieval order; a suspect sentence or one never scored does not promote its chunk."""
+    chunks = [chunk(i, f"text {i}") for i in range(6)]
+    ev = [
+        evidence(chunks[4], 2.0),
+        evidence(chunks[2], 5.0),
+        evidence(chunks[4], 7.5),  # the chunk's best sentence counts
+        evidence(chunks[5], 9.0, suspect=True),
+        evidence(chunks[1], None),
+    ]
+    out = by_evidence(chunks, ev)
+    assert [c.doc_id for c in out] == ["doc4", "doc2", "doc0", "doc1", "doc3", "doc5"]
+    assert [c.doc_id for c in by_evidence(chunks, [])] == [c.doc_id for c in chunks]
+    assert by_evidence([], ev) == []
 
 
 def test_sigmoid() -> None:

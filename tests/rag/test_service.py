@@ -22,6 +22,18 @@ def test_a_question_is_answered_with_a_short_answer_and_a_verbatim_citation(
     assert cite.source == "Vellmark Gazette"
     assert set(STEPS) <= set(result.timings)
     assert 0 < result.timings["rerank"] <= result.timings["select_evidence"]  # part of it
+    assert result.retrieved[0].doc_id == cite.doc_id  # sources lead with the quoted one
+
+
+def test_sources_are_ordered_by_evidence_unless_turned_off(service: QAService) -> None:
+    question = "Who chairs the works committee?"
+    chunks = service.retrieve(question)
+    evidence = service.selector.select(question, chunks)
+    best = max(evidence, key=lambda e: e.ce_score or 0.0).chunk.chunk_id
+    assert service.ask(question).retrieved[0].chunk_id == best
+    service.settings.sources_by_evidence = False
+    fused = service.ask(question).retrieved
+    assert [c.chunk_id for c in fused] == [c.chunk_id for c in chunks]
 
 
 def test_explanation_questions_get_no_short_answer(service: QAService) -> None:
