@@ -54,15 +54,32 @@ else
             exit 1
         }
     done
-    echo "building llama-cpp-python $LLAMA_CPP_PYTHON from source (~4 min)..."
     # Not -march=native: on a Xeon with AMX/AVX-512 (seen 2026-12-02) the native build crashed
     # (SIGSEGV in llama_decode) on the first token; a plain AVX2 build ran. Other machines get
-    # no x86 flags. --no-cache-dir: pip's wheel cache ignores CMAKE_ARGS and would hand back an
-    # earlier native build.
+    # no x86 flags.
     x86="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
     [ "$(uname -m)" = x86_64 ] || x86=""
-    CMAKE_ARGS="${CMAKE_ARGS:-} $x86 -DLLAVA_BUILD=OFF" "${pip[@]}" --no-cache-dir \
-        "llama-cpp-python==$LLAMA_CPP_PYTHON"
+    cmake_args="${CMAKE_ARGS:-} $x86 -DLLAVA_BUILD=OFF"
+    # The built wheel is kept in a cache keyed by everything that shapes the build (version,
+    # flags, machine, Python), so a second clean clone installs it in seconds. pip's own wheel
+    # cache is not used (--no-cache-dir): it ignores CMAKE_ARGS and would hand back a build
+    # made with other flags.
+    key=$(printf '%s|%s|%s|%s' "$LLAMA_CPP_PYTHON" "$cmake_args" "$(uname -m)" \
+        "$("$PY" -c 'import sys; print(sys.implementation.cache_tag)')" | sha256sum | cut -c1-16)
+    cache="${BRIEFQA_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/briefqa/wheels}/llama-$key"
+    wheel=$(ls "$cache"/llama_cpp_python-*.whl 2>/dev/null | head -n 1 || true)
+    if [ -z "$wheel" ]; then
+        echo "building llama-cpp-python $LLAMA_CPP_PYTHON from source (~4 min)..."
+        mkdir -p "$(dirname "$cache")"
+        build=$(mktemp -d "$cache.XXXXXX")
+        CMAKE_ARGS="$cmake_args" "$PY" -m pip wheel --disable-pip-version-check --quiet \
+            --no-cache-dir --no-deps -w "$build" "llama-cpp-python==$LLAMA_CPP_PYTHON"
+        rm -rf "$cache" && mv "$build" "$cache" # complete wheels only: a killed build leaves none
+        wheel=$(ls "$cache"/llama_cpp_python-*.whl | head -n 1)
+    else
+        echo "llama-cpp-python $LLAMA_CPP_PYTHON: the wheel built earlier, $wheel"
+    fi
+    "${pip[@]}" "$wheel"
 fi
 
 "${pip[@]}" "llama-index-llms-llama-cpp==$LLAMA_INDEX_LLMS_LLAMA_CPP"
