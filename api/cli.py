@@ -307,6 +307,7 @@ def evaluate(
     max_false_abstention: Annotated[float | None, typer.Option()] = None,
     min_squad_f1: Annotated[float | None, typer.Option()] = None,
     min_noans: Annotated[float | None, typer.Option()] = None,
+    min_mrr: Annotated[float | None, typer.Option()] = None,
     split_file: Annotated[
         Path | None, typer.Option(help="A committed split (eval/splits/*.json).")
     ] = None,
@@ -335,6 +336,7 @@ def evaluate(
             "false_abstention_rate": max_false_abstention,
             "squad_f1": min_squad_f1,
             "noans_accuracy": min_noans,
+            "mrr": min_mrr,
         }.items()
         if value is not None
     }

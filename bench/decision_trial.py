@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import argparse
 import pickle
+import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -51,11 +53,16 @@ from eval.calibrate import (
     logistic,
 )
 from eval.run import eval_settings
-from rag.components import build_components
+from rag import decide
+from rag.components import Components, build_components
 from rag.config import Settings
-from rag.extract import SpanExtractor
+from rag.evidence import entity_terms, weighted_share
+from rag.extract import SpanExtractor, get_extractor
 from rag.models import READER, ModelFiles
-from rag.spans import default_model
+from rag.read import MASK, span_context
+from rag.rerank import get_cross_encoder, titled
+from rag.spans import default_model, reading
+from rag.text import WORD, stem, terms
 
 
 def extractor_for(directory: Path) -> SpanExtractor:
@@ -78,6 +85,108 @@ def reader_features(observed: list[Observed], extractor: SpanExtractor) -> np.nd
         for ex in found:
             rows.append((ex.margin / 10.0, ex.probability) if ex else (-3.0, 0.0))
     return np.array(rows).reshape(-1, 2)
+
+
+# Cheap candidate signals measured at stop 22 (--signals; none landed, docs/quality.md).
+_CENTURY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b(?=(?:\W+\w+){0,4}?\W+centur)", re.I)
+_DECADE = re.compile(r"\b(\d{2,3})0s\b")
+_YEAR = re.compile(r"\b(\d{3,4})\b(?!s)")
+
+
+def periods(text: str) -> list[tuple[int, int]]:
+    """Year intervals a text names: "the 10th century", "the 1100s", "the 1990s", "1072"."""
+    out = [((int(m[1]) - 1) * 100, int(m[1]) * 100 - 1) for m in _CENTURY.finditer(text)]
+    for m in _DECADE.finditer(text):
+        n = int(m[1]) * 10
+        out.append((n, n + 99) if n % 100 == 0 else (n, n + 9))
+    out += [(int(m[1]), int(m[1])) for m in _YEAR.finditer(text) if 500 <= int(m[1]) <= 2100]
+    return out
+
+
+def time_conflict(question: str, near: str) -> float:
+    """1.0 when the question names a period, the text names some, and none overlaps it."""
+    asked, given = periods(question), periods(near)
+    if not asked or not given:
+        return 0.0
+    return float(not any(a <= d and c <= b for a, b in asked for c, d in given))
+
+
+def scoped_negation(question: str, sentence: str, window: int) -> float:
+    """Negation mismatch counting only a sentence negation within ``window`` words before one
+    of the question's terms ("to no avail" elsewhere in the sentence does not count)."""
+    wanted = set(terms(question))
+    words = WORD.findall(sentence)
+    stems = [stem(w) for w in words]
+    negated = any(
+        any(t in wanted for t in stems[i + 1 : i + 1 + window])
+        for i, w in enumerate(words)
+        if decide._NEGATION.fullmatch(w)
+    )
+    return float(bool(decide._NEGATION.search(question)) != negated)
+
+
+def span_drops(observed: list[Observed]) -> np.ndarray:
+    """Cross-encoder logit drop when the span model's best span, the best of its top 3, or the
+    reader's span is masked (does the relevance rest on the answer?), per kept sentence."""
+    encoder, extractor, model = get_cross_encoder(2), get_extractor(2), default_model()
+    rows = []
+    for o in observed:
+        found_by_reader = extractor.extract(o.standalone, [ev.text for ev in o.evidence])
+        for ev, ex in zip(o.evidence, found_by_reader, strict=True):
+            s = ev.text
+            found = reading(o.standalone, s, span_context(ev), model)
+            top = [found.candidates[i] for i in found.top(3)] if found else []
+            spans = [(c.start, c.end) for c in top] + ([(ex.start, ex.end)] if ex else [])
+            texts = [s] + [s[:a] + MASK + s[b:] for a, b in spans]
+            logits = encoder.score(o.standalone, [titled(ev.chunk.title, t) for t in texts])
+            drops = logits[0] - logits[1:]
+            grammar = drops[: len(top)]
+            rows.append(
+                (
+                    grammar[0] if len(grammar) else 0.0,
+                    grammar.max() if len(grammar) else 0.0,
+                    drops[-1] if ex else 0.0,
+                )
+            )
+    return np.array(rows).reshape(-1, 3) / 5.0
+
+
+def signal_columns(observed: list[Observed], idf: decide.Idf) -> dict[str, np.ndarray]:
+    """Each candidate signal of every kept sentence, in ``decision_rows`` order."""
+    cols: dict[str, list[float]] = {"time conflict": [], "entity cover in the sentence": []}
+    for window in (3, 5, 8):
+        cols[f"negation within {window} words (replaces negation_mismatch)"] = []
+    for o in observed:
+        ents = list(dict.fromkeys(entity_terms(o.standalone)))
+        for ev in o.evidence:
+            near = f"{ev.text} {ev.chunk.title} {decide.preceding(ev)}"
+            cols["time conflict"].append(time_conflict(o.standalone, near))
+            cols["entity cover in the sentence"].append(
+                weighted_share(ents, set(terms(ev.text)), idf)
+            )
+            for window in (3, 5, 8):
+                key = f"negation within {window} words (replaces negation_mismatch)"
+                cols[key].append(scoped_negation(o.standalone, ev.text, window))
+    out = {name: np.array(v)[:, None] for name, v in cols.items()}
+    drops = span_drops(observed)
+    for k, name in enumerate(("best span", "best of 3 spans", "reader's span")):
+        out[f"logit drop masking the {name}"] = drops[:, [k]]
+    return out
+
+
+def document_context_rows(
+    observed: list[Observed], idf: decide.Idf, text_of: Callable[[str], str], chars: int
+) -> np.ndarray:
+    """The decision's rows with the context read from the whole document (``chars`` before
+    the sentence) instead of the sentence's chunk."""
+    chunk_context = decide.preceding
+    decide.preceding = lambda ev, chars=chars: text_of(ev.chunk.doc_id)[
+        max(0, ev.start_char - chars) : ev.start_char
+    ]
+    try:
+        return decision_rows(observed, idf, default_model())[0]
+    finally:
+        decide.preceding = chunk_context
 
 
 def subset(
@@ -114,11 +223,16 @@ def held_out(
     return scores
 
 
+def dev_components(shared: Path) -> Components:
+    """The mixed collection the dev evidence was observed on (``eval/calibrate.py`` ingested
+    it): its idf, its stored documents."""
+    return build_components(eval_settings(Settings(torch_threads=2), default_corpus(shared)))
+
+
 def dev_rows(observed: list[Observed], shared: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The decision's (features, label, question index) rows of the cached dev evidence, with
-    the idf of the mixed collection it was observed on (``eval/calibrate.py`` ingested it)."""
-    comps = build_components(eval_settings(Settings(torch_threads=2), default_corpus(shared)))
-    return decision_rows(observed, comps.bm25.idf, default_model())
+    the idf of the collection it was observed on."""
+    return decision_rows(observed, dev_components(shared).bm25.idf, default_model())
 
 
 def choice_held_out(
@@ -153,12 +267,30 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
+    parser.add_argument("--signals", action="store_true", help="Also the stop-22 candidates.")
     args = parser.parse_args()
 
     observed: list[Observed] = pickle.loads(args.cache.read_bytes())
-    base, y, owner = dev_rows(observed, args.shared)
+    comps = dev_components(args.shared)
+    base, y, owner = decision_rows(observed, comps.bm25.idf, default_model())
     halves = half_splits(len(observed), args.rounds, args.seed)
     results = {"decision features": held_out(observed, base, y, owner, halves)}
+    if args.signals:
+        negation = decide.FEATURES.index("negation_mismatch")
+        for name, col in signal_columns(observed, comps.bm25.idf).items():
+            if name.startswith("negation"):
+                x = base.copy()
+                x[:, negation] = col[:, 0]
+            else:
+                x = np.hstack([base, col])
+            results[f"+ {name}"] = held_out(observed, x, y, owner, halves)
+        ids = {ev.chunk.doc_id for o in observed for ev in o.evidence}
+        docs = comps.store.get_documents(ids)
+        for chars in (600, 1200):
+            x = document_context_rows(observed, comps.bm25.idf, lambda d: docs[d][1], chars)
+            results[f"context: {chars} characters of the document"] = held_out(
+                observed, x, y, owner, halves
+            )
     answering = [k for k, o in enumerate(observed) if o.item.answerable and y[owner == k].any()]
     top1 = [float(np.mean([y[owner == q][0] for q in b if q in answering])) for _, b in halves]
     choice = {
