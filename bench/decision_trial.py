@@ -27,6 +27,12 @@ Result 2026-12-03 (332 dev questions, 996 sentences, 20 half-splits): mean balan
 reader trained with same-article "no answer" pairs (``train_reader.py --same-article 0.5``);
 sentence chosen right 0.889 for the cross-encoder's top 1, 0.888 / 0.885 / 0.884 for the
 conditional logit without / with either reader's margin. Neither reader landed as a signal.
+
+``--signals`` adds cheap candidates (stop 22): a time conflict between the periods the
+question and the sentence name, entity cover in the sentence alone, negation scoped to the
+question's words, the cross-encoder's logit drop when the answer span is masked, and the context
+read from the whole document instead of the chunk. Result 2026-12-03, same splits: 0.666,
+0.660, 0.643-0.648, 0.656-0.661, 0.658-0.662 against 0.659; none landed (docs/quality.md).
 """
 
 from __future__ import annotations
