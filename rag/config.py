@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # The cross-encoder (ms-marco-MiniLM-L-12-v2 int8, rag/rerank.py) reads this many
     # sentences per question, shortlisted by fused dense + lexical rank (~25 ms each at 1 thread).
     ce_sentences: int = 16
+    # The cross-encoder and the decision read each sentence after its section's heading (a
+    # one-line paragraph such as "2. Eastgate tram extension", rag.text.headings).
+    section_headings: bool = True
     # Postprocessors applied to the fused chunks before evidence selection, in order:
     # "cross-encoder" reranks the first ``rerank_candidates`` chunks and keeps ``top_k``.
     postprocessors: list[Literal["cross-encoder"]] = Field(default_factory=list)

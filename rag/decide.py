@@ -118,7 +118,7 @@ def feature_vector(
 ) -> tuple[float, ...]:
     """The features of one evidence sentence as the answer, in ``FEATURES`` order."""
     sentence = ev.text
-    context = f"{ev.chunk.title} {preceding(ev)}"
+    context = f"{ev.chunk.title} {ev.heading} {preceding(ev)}"
     own = set(terms(sentence))
     near = own | set(terms(context))
     ents = list(dict.fromkeys(entity_terms(question)))

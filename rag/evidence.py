@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,9 +19,11 @@ from rag.embed import Embedder
 from rag.guard import flag_instructions
 from rag.rerank import CrossEncoder, sigmoid, titled
 from rag.schema import Evidence, RetrievedChunk
-from rag.text import STOPWORDS, WORD, sentence_spans, stem, terms
+from rag.text import STOPWORDS, WORD, heading_before, headings, sentence_spans, stem, terms
 
 Idf = Callable[[str], float]
+# The stored texts of the given documents (by doc_id), for the headings sentences sit under.
+Documents = Callable[[Iterable[str]], Mapping[str, str]]
 _BULLET = re.compile(r"(?:[-*\u2022\u2013]|\d{1,2}[.)])\s")
 
 
@@ -54,6 +56,7 @@ class Sentence:
     end: int
     text: str
     before: str  # the previous sentence in the chunk ("" for the first)
+    heading: str = ""  # the heading of the section it sits in (``rag.text.headings``)
 
 
 def rrf_order(rankings: list[np.ndarray], k: int = 60) -> np.ndarray:
@@ -80,8 +83,11 @@ class EvidenceSelector:
         rrf_k: int = 60,
         screen: Embedder | None = None,
         screen_threshold: float | None = None,
+        documents: Documents | None = None,
     ) -> None:
         self.embedder = embedder
+        # Where section headings come from: a chunk often starts below its section's heading.
+        self.documents = documents
         # The meaning screen for text addressed to an answerer (rag.guard), with the embedder
         # its threshold was checked on; patterns alone without one.
         self.screen = screen
@@ -94,14 +100,20 @@ class EvidenceSelector:
         self.rrf_k = rrf_k
 
     def sentences(self, chunks: list[RetrievedChunk]) -> list[Sentence]:
-        """Every sentence of the chunks once (overlapping chunks repeat sentences).
+        """Every sentence of the chunks once (overlapping chunks repeat sentences), each with
+        the heading of its section when the stored documents are at hand.
 
         A line ending in a colon also stands with the bulleted lines after it as one unit
         ("four new galleries:" + its four bullets): list answers live in such blocks.
         """
         seen: set[tuple[str, int, int]] = set()
         out = []
+        found: dict[str, list[tuple[int, str]]] = {}
+        if self.documents is not None and chunks:
+            texts = self.documents(dict.fromkeys(c.doc_id for c in chunks))
+            found = {doc_id: headings(text) for doc_id, text in texts.items()}
         for chunk in chunks:
+            sections = found.get(chunk.doc_id, [])
             before = ""
             spans = list(sentence_spans(chunk.text, base=chunk.start_char))
             for i, (start, end) in enumerate(spans):
@@ -122,7 +134,8 @@ class EvidenceSelector:
                     if key not in seen and b - a >= self.min_chars:
                         seen.add(key)
                         unit = chunk.text[a - chunk.start_char : b - chunk.start_char]
-                        out.append(Sentence(chunk, a, b, unit, before))
+                        heading = heading_before(sections, a)
+                        out.append(Sentence(chunk, a, b, unit, before, heading))
                 before = text
         return out
 
@@ -138,10 +151,11 @@ class EvidenceSelector:
         return [int(i) for i in rrf_order([dense, lexical], self.rrf_k)[: self.ce_sentences]]
 
     def passage(self, s: Sentence) -> str:
-        """What the cross-encoder reads for one sentence: its title, then the sentence. (The
-        sentence before it as well made the *next* sentence win: dev top-1 0.82 -> 0.27 on
-        seed; names pulled in from earlier sentences: 0.82 -> 0.55.)"""
-        return titled(s.chunk.title, s.text)
+        """What the cross-encoder reads for one sentence: its title and section heading, then
+        the sentence. (The sentence before it as well made the *next* sentence win: dev top-1
+        0.82 -> 0.27 on seed; names pulled in from earlier sentences: 0.82 -> 0.55. A heading
+        labels every sentence of its section alike.)"""
+        return titled(". ".join(p for p in (s.chunk.title, s.heading) if p), s.text)
 
     def select(
         self,
@@ -187,6 +201,7 @@ class EvidenceSelector:
                     ce_score=round(float(logits[j]), 4) if self.encoder is not None else None,
                     suspect=suspect[j],
                     context=s.before,
+                    heading=s.heading,
                 )
             )
         return out

@@ -77,6 +77,7 @@ class Evidence(BaseModel):
         default=None, description="cross-encoder logit of (question, context + sentence)"
     )
     context: str = Field(default="", description="the sentence before it, in its chunk")
+    heading: str = Field(default="", description="the heading of the section it sits in")
 
 
 class Draft(BaseModel):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
@@ -83,6 +83,7 @@ class QAService:
             # (rag.guard: one per backend, BRIEFQA_INSTRUCTION_THRESHOLD overrides).
             screen=components.embedder,
             screen_threshold=settings.instruction_threshold,
+            documents=self._document_texts if settings.section_headings else None,
         )
         self.decider = AnswerDecider(
             components.bm25.idf,
@@ -104,6 +105,11 @@ class QAService:
         self.extractive = ExtractiveAnswerer(margin=settings.second_sentence_margin)
         self.answerers: dict[str, Answerer] = {"extractive": self.extractive, **(answerers or {})}
         self.judged_deciders = self._judged_deciders()
+
+    def _document_texts(self, doc_ids: Iterable[str]) -> dict[str, str]:
+        """The stored texts of ``doc_ids`` (evidence selection reads their headings)."""
+        stored = self.components.store.get_documents(doc_ids)
+        return {doc_id: text for doc_id, (_meta, text) in stored.items()}
 
     def _judged_deciders(self) -> dict[str, AnswerDecider]:
         """A decider for each answerer that can judge (``judge``: an LLM's yes/no), with the

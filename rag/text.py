@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import importlib.util
 import os
 import re
@@ -102,6 +103,36 @@ def _trimmed(text: str, start: int, end: int, base: int) -> Iterator[tuple[int, 
     if stripped:
         lead = len(piece) - len(piece.lstrip())
         yield base + start + lead, base + start + lead + len(stripped)
+
+
+# A heading is a paragraph of one short line that does not end like a sentence
+# ("2. Eastgate tram extension", "Application by Tessel Lithium Ltd"): minutes, memos and
+# reports name a section's subject there and nowhere else in it.
+_ONE_LINE_PARAGRAPH = re.compile(r"(?:\A|\n[ \t]*\n)[ \t]*([^\n]+?)[ \t]*(?=\n[ \t]*\n|\Z)")
+HEADING_MAX_WORDS = 20  # a label, not body text that lacks its full stop
+_NOT_HEADING_START = tuple("-*\u2022\u2013")  # a bulleted item
+_NOT_HEADING_END = tuple(".!?;:,\"'\u201d)]")  # a sentence, or a line leading into a list
+
+
+def headings(text: str) -> list[tuple[int, str]]:
+    """(offset, text) of each heading of ``text``, in order."""
+    out = []
+    for m in _ONE_LINE_PARAGRAPH.finditer(text):
+        line = m.group(1)
+        if (
+            len(line.split()) <= HEADING_MAX_WORDS
+            and not line.startswith(_NOT_HEADING_START)
+            and not line.endswith(_NOT_HEADING_END)
+        ):
+            out.append((m.start(1), line))
+    return out
+
+
+def heading_before(found: list[tuple[int, str]], offset: int) -> str:
+    """The last heading of ``found`` (``headings``) that starts before ``offset``: the section
+    a sentence at ``offset`` sits in ("" when none; a heading's own is the one before it)."""
+    i = bisect.bisect_left(found, (offset, "")) - 1
+    return found[i][1] if i >= 0 else ""
 
 
 CITE_MARK = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")

@@ -29,3 +29,45 @@ def test_selected_sentences_are_exact_spans(service) -> None:
     docs = service.components.store.get_documents(e.chunk.doc_id for e in evidence)
     for e in evidence:
         assert docs[e.chunk.doc_id][1][e.start_char : e.end_char] == e.text
+
+
+def test_a_sentence_is_read_under_its_section_heading() -> None:
+    """A chunk that starts below its section's heading still knows the section: the stored
+    document supplies the heading, the cross-encoder reads it, the evidence carries it."""
+    from rag.rerank import get_cross_encoder
+    from rag.schema import RetrievedChunk
+
+    text = (
+        "Minutes of the Vellmark Transport Committee\n\n"
+        "1. Eastgate tram extension\n\n"
+        "The Director presented the business case.\n\n"
+        "The route would be 4.8 kilometres long with seven new stops.\n\n"
+        "2. Canal Street cycle lanes\n\n"
+        "The lanes would be 2.1 kilometres long."
+    )
+    tram = text.index("The route")
+    lanes = text.index("2. Canal")
+    chunks = [
+        RetrievedChunk(
+            chunk_id=f"minutes:{i}", doc_id="minutes", text=text[a:b], start_char=a, end_char=b
+        )
+        for i, (a, b) in enumerate([(tram, lanes - 2), (lanes, len(text))])
+    ]
+    asked: list[list[str]] = []
+
+    def documents(ids):
+        asked.append(list(ids))
+        return {"minutes": text}
+
+    question = "How long would the Eastgate tram extension be?"
+    encoder = get_cross_encoder()
+    plain = EvidenceSelector(None, encoder).select(question, chunks)
+    under = EvidenceSelector(None, encoder, documents=documents).select(question, chunks)
+    assert asked == [["minutes"]]  # one lookup per question
+    best = under[0]
+    assert best.text.startswith("The route would be 4.8") and best.heading.startswith("1. East")
+    before = next(e for e in plain if e.text == best.text)
+    assert before.heading == "" and best.ce_score > before.ce_score + 1
+    lanes_line = next(e for e in under if e.text.startswith("The lanes"))
+    assert lanes_line.heading == "2. Canal Street cycle lanes"
+    assert text[best.start_char : best.end_char] == best.text

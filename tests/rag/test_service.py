@@ -156,3 +156,13 @@ def test_an_answerer_that_judges_decides_with_the_model_fitted_with_its_judge(
     assert len(judging.asked) == 1  # one call a question: the first-ranked sentence
     assert with_judge.decider_for("judging").model.judged
     assert judged.confidence < plain.confidence
+
+
+def test_evidence_selection_reads_headings_from_the_stored_documents(service: QAService) -> None:
+    question = "Who chairs the works committee?"
+    [cite] = service.ask(question).citations
+    texts = service.selector.documents([cite.doc_id, "no-such-document"])
+    assert texts[cite.doc_id][cite.start_char : cite.end_char] == cite.quote
+    assert "no-such-document" not in texts
+    service.settings.section_headings = False
+    assert QAService(service.components).selector.documents is None
