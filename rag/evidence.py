@@ -8,8 +8,11 @@ and its logit orders them. Answerers only ever see these sentences; ``rag.decide
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -24,6 +27,7 @@ from rag.text import STOPWORDS, WORD, heading_before, headings, sentence_spans, 
 Idf = Callable[[str], float]
 # The stored texts of the given documents (by doc_id), for the headings sentences sit under.
 Documents = Callable[[Iterable[str]], Mapping[str, str]]
+HEADING_CACHE = 256  # document texts whose headings are remembered (a long PDF takes ~0.1 s)
 _BULLET = re.compile(r"(?:[-*\u2022\u2013]|\d{1,2}[.)])\s")
 
 
@@ -88,6 +92,8 @@ class EvidenceSelector:
         self.embedder = embedder
         # Where section headings come from: a chunk often starts below its section's heading.
         self.documents = documents
+        self._headings: OrderedDict[bytes, list[tuple[int, str]]] = OrderedDict()
+        self._headings_lock = threading.Lock()
         # The meaning screen for text addressed to an answerer (rag.guard), with the embedder
         # its threshold was checked on; patterns alone without one.
         self.screen = screen
@@ -108,10 +114,7 @@ class EvidenceSelector:
         """
         seen: set[tuple[str, int, int]] = set()
         out = []
-        found: dict[str, list[tuple[int, str]]] = {}
-        if self.documents is not None and chunks:
-            texts = self.documents(dict.fromkeys(c.doc_id for c in chunks))
-            found = {doc_id: headings(text) for doc_id, text in texts.items()}
+        found = self.section_headings(chunks)
         for chunk in chunks:
             sections = found.get(chunk.doc_id, [])
             before = ""
@@ -137,6 +140,27 @@ class EvidenceSelector:
                         heading = heading_before(sections, a)
                         out.append(Sentence(chunk, a, b, unit, before, heading))
                 before = text
+        return out
+
+    def section_headings(self, chunks: list[RetrievedChunk]) -> dict[str, list[tuple[int, str]]]:
+        """The headings (``rag.text.headings``) of the chunks' documents, by doc_id; each text's
+        are found once and remembered by its digest (the text is read per question)."""
+        if self.documents is None or not chunks:
+            return {}
+        out = {}
+        for doc_id, text in self.documents(dict.fromkeys(c.doc_id for c in chunks)).items():
+            key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+            with self._headings_lock:
+                found = self._headings.get(key)
+                if found is not None:
+                    self._headings.move_to_end(key)
+            if found is None:
+                found = headings(text)
+                with self._headings_lock:
+                    self._headings[key] = found
+                    while len(self._headings) > HEADING_CACHE:
+                        self._headings.popitem(last=False)
+            out[doc_id] = found
         return out
 
     def shortlist(self, question: str, sents: list[Sentence]) -> list[int]:

@@ -71,3 +71,30 @@ def test_a_sentence_is_read_under_its_section_heading() -> None:
     lanes_line = next(e for e in under if e.text.startswith("The lanes"))
     assert lanes_line.heading == "2. Canal Street cycle lanes"
     assert text[best.start_char : best.end_char] == best.text
+
+
+def test_a_documents_headings_are_found_once(monkeypatch) -> None:
+    from rag import evidence
+    from rag.schema import RetrievedChunk
+
+    texts = {"a": "1. Harbour fees\n\nFees rise by four crowns.", "b": "No headings here."}
+    calls: list[str] = []
+    real = evidence.headings
+
+    def counting(text: str) -> list[tuple[int, str]]:
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(evidence, "headings", counting)
+    chunks = [
+        RetrievedChunk(chunk_id=f"{d}:0", doc_id=d, text=t, start_char=0, end_char=len(t))
+        for d, t in texts.items()
+    ]
+    selector = EvidenceSelector(None, None, documents=lambda ids: {d: texts[d] for d in ids})
+    first = selector.section_headings(chunks)
+    assert first == {"a": [(0, "1. Harbour fees")], "b": []}
+    assert selector.section_headings(chunks) == first and len(calls) == 2  # remembered
+    texts["a"] = "2. Ferry timetable\n\nFerries run hourly."  # an edited document
+    assert selector.section_headings(chunks)["a"] == [(0, "2. Ferry timetable")]
+    assert len(calls) == 3
+    assert EvidenceSelector(None, None).section_headings(chunks) == {}
