@@ -65,7 +65,7 @@ from rag.config import Settings
 from rag.evidence import entity_terms, weighted_share
 from rag.extract import SpanExtractor, get_extractor
 from rag.models import READER, ModelFiles
-from rag.read import MASK, span_context
+from rag.read import masked, span_context
 from rag.rerank import get_cross_encoder, titled
 from rag.spans import default_model, reading
 from rag.text import WORD, stem, terms
@@ -143,7 +143,7 @@ def span_drops(observed: list[Observed]) -> np.ndarray:
             found = reading(o.standalone, s, span_context(ev), model)
             top = [found.candidates[i] for i in found.top(3)] if found else []
             spans = [(c.start, c.end) for c in top] + ([(ex.start, ex.end)] if ex else [])
-            texts = [s] + [s[:a] + MASK + s[b:] for a, b in spans]
+            texts = [s] + [masked(s, a, b) for a, b in spans]
             logits = encoder.score(o.standalone, [titled(ev.chunk.title, t) for t in texts])
             drops = logits[0] - logits[1:]
             grammar = drops[: len(top)]

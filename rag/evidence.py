@@ -179,7 +179,7 @@ class EvidenceSelector:
         the sentence. (The sentence before it as well made the *next* sentence win: dev top-1
         0.82 -> 0.27 on seed; names pulled in from earlier sentences: 0.82 -> 0.55. A heading
         labels every sentence of its section alike.)"""
-        return titled(". ".join(p for p in (s.chunk.title, s.heading) if p), s.text)
+        return titled(s.chunk.title, s.text, s.heading)
 
     def select(
         self,

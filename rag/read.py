@@ -36,6 +36,11 @@ from rag.spans import (
 MASK = "[MASK]"  # BERT's mask token: the cross-encoder's own word for "something here"
 
 
+def masked(sentence: str, start: int, end: int) -> str:
+    """``sentence`` with ``[start, end)`` replaced by the mask token."""
+    return sentence[:start] + MASK + sentence[end:]
+
+
 def span_context(ev: Evidence) -> tuple[str, ...]:
     """The texts the span features read besides the sentence (how a word is usually cased)."""
     return (ev.chunk.title, ev.context, ev.chunk.text)
@@ -101,8 +106,8 @@ class SpanReader:
         if len(top) < 2:
             return found
         s, cands = ev.text, found.candidates
-        masked = [s[: cands[i].start] + MASK + s[cands[i].end :] for i in top]
-        passages = [titled(ev.chunk.title, t) for t in [s, *masked]]
+        hidden = [masked(s, cands[i].start, cands[i].end) for i in top]
+        passages = [titled(ev.chunk.title, t) for t in [s, *hidden]]
         logits = self.encoder.score(question, passages)
         drops = logits[0] - logits[1:]
         z = (drops - drops.mean()) / (drops.std() + 1e-6)

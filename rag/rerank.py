@@ -18,10 +18,10 @@ from rag.models import RERANKER_EN, PairModel
 from rag.schema import Evidence, RetrievedChunk
 
 
-def titled(title: str, text: str) -> str:
-    """What the cross-encoder reads for a passage: ``"{title}. {text}"`` (the title often
-    names what the text leaves implicit), the text alone when there is no title."""
-    return f"{title}. {text}" if title else text
+def titled(title: str, text: str, heading: str = "") -> str:
+    """What the cross-encoder reads for a passage: ``"{title}. {heading}. {text}"`` (the title
+    and the section heading often name what the text leaves implicit), skipping empty ones."""
+    return ". ".join(p for p in (title, heading, text) if p)
 
 
 def sigmoid(x: np.ndarray | float) -> np.ndarray:

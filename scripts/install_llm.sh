@@ -72,6 +72,7 @@ else
         echo "building llama-cpp-python $LLAMA_CPP_PYTHON from source (~4 min)..."
         mkdir -p "$(dirname "$cache")"
         build=$(mktemp -d "$cache.XXXXXX")
+        trap 'rm -rf "$build"' EXIT # a killed or failed build leaves no directory behind
         CMAKE_ARGS="$cmake_args" "$PY" -m pip wheel --disable-pip-version-check --quiet \
             --no-cache-dir --no-deps -w "$build" "llama-cpp-python==$LLAMA_CPP_PYTHON"
         rm -rf "$cache" && mv "$build" "$cache" # complete wheels only: a killed build leaves none

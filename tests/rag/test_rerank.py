@@ -15,6 +15,7 @@ from rag.rerank import (
     by_evidence,
     get_cross_encoder,
     sigmoid,
+    titled,
 )
 from rag.schema import Evidence, RetrievedChunk
 
@@ -193,3 +194,13 @@ def test_sigmoid() -> None:
     assert sigmoid(0.0) == pytest.approx(0.5)
     assert np.allclose(sigmoid(np.array([-50.0, 50.0])), [0.0, 1.0])
     assert rerank.sigmoid(np.float32(2.0)) == pytest.approx(0.880797, abs=1e-5)
+
+
+def test_titled_joins_title_heading_and_text_skipping_empty_parts() -> None:
+    assert titled("Harbour memo", "It opens in May.") == "Harbour memo. It opens in May."
+    assert titled("", "It opens in May.") == "It opens in May."
+    assert (
+        titled("Harbour memo", "It opens in May.", "3. Ferry terminal")
+        == "Harbour memo. 3. Ferry terminal. It opens in May."
+    )
+    assert titled("", "It opens in May.", "Ferry terminal") == "Ferry terminal. It opens in May."
