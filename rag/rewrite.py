@@ -25,6 +25,7 @@ _PHRASE = re.compile(
 )
 _QWORDS = {"who", "what", "when", "where", "which", "why", "how", "did", "does", "do", "is"}
 _ASKS_WHO = re.compile(r"^\s*(who|whom)\b", re.I)
+_POSSESSIVE = re.compile(r"['\u2019]s?$")
 
 
 def topic_of(text: str) -> str | None:
@@ -34,8 +35,8 @@ def topic_of(text: str) -> str | None:
         words = match.group(0).split()
         while words and (words[0].lower() in _QWORDS or words[0].lower() in STOPWORDS):
             words.pop(0)
-        if words:
-            phrases.append(" ".join(words))
+        if words:  # "the Museum of Calvania's history": the topic is the museum
+            phrases.append(_POSSESSIVE.sub("", " ".join(words)))
     return max(phrases, key=len) if phrases else None
 
 
@@ -94,6 +95,6 @@ def standalone_question(question: str, history: list[ChatTurn] | None) -> str:
 
 def _thing_phrase(pronoun: str, topic: str) -> str:
     word = pronoun.lower()
-    if word in ("its", "their"):
-        return f"the {topic}'s"
+    if word in ("its", "their"):  # "Hesketh Motors'", not "Hesketh Motors's"
+        return f"the {topic}'" if topic.endswith("s") else f"the {topic}'s"
     return f"at the {topic}" if word == "there" else f"the {topic}"

@@ -71,3 +71,18 @@ def test_accept_rewrite_keeps_plausible_llm_questions_only() -> None:
         "",
     ):
         assert not accept_rewrite(candidate, question, history), candidate
+
+
+def test_possessives_neither_stay_on_the_topic_nor_double_up() -> None:
+    gift = _history("Who gave the largest gift in the National Museum of Ostrel's history?")
+    assert topic_of(gift[0].content) == "National Museum of Ostrel"
+    assert standalone_question("How much was it?", gift) == (
+        "How much was the National Museum of Ostrel?"
+    )
+    plant = [
+        ChatTurn(role="user", content="Which carmaker signed with Vantor Cells?"),
+        ChatTurn(role="assistant", content="Quarrow Motors signed a supply deal [1]."),
+    ]
+    assert standalone_question("Where is its main plant?", plant) == (
+        "Where is the Quarrow Motors' main plant?"
+    )
