@@ -33,6 +33,10 @@ question and the sentence name, entity cover in the sentence alone, negation sco
 question's words, the cross-encoder's logit drop when the answer span is masked, and the context
 read from the whole document instead of the chunk. Result 2026-12-03, same splits: 0.666,
 0.660, 0.643-0.648, 0.656-0.661, 0.658-0.662 against 0.659; none landed (docs/quality.md).
+
+``--forms`` (stop 23) tries other model forms over the same features (pairwise products,
+gradient-boosted trees), the question's kind, and the cross-encoder reading the sentence
+before as well; none landed (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -67,7 +71,7 @@ from rag.extract import SpanExtractor, get_extractor
 from rag.models import READER, ModelFiles
 from rag.read import masked, span_context
 from rag.rerank import get_cross_encoder, titled
-from rag.spans import default_model, reading
+from rag.spans import default_model, question_kind, reading
 from rag.text import WORD, stem, terms
 
 
@@ -195,6 +199,70 @@ def document_context_rows(
         decide.preceding = chunk_context
 
 
+def form_trials(observed: list[Observed], base: np.ndarray) -> dict[str, tuple[np.ndarray, Fit]]:
+    """Stop 23: other model forms over the same features, the question's kind, and the
+    cross-encoder reading the sentence after the one before it (for "It is owned by ...")."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.preprocessing import PolynomialFeatures
+
+    def pairwise(l2: float) -> Fit:
+        poly = PolynomialFeatures(2, include_bias=False)
+
+        def expand(rows: np.ndarray) -> np.ndarray:  # the bias column stays alone
+            return np.hstack([rows[:, :1], poly.fit_transform(rows[:, 1:])])
+
+        def fit(x: np.ndarray, y: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+            w = fit_logistic(expand(x), y, l2=l2)
+            return lambda rows: logistic(expand(rows), w)
+
+        return fit
+
+    def boosted(depth: int) -> Fit:
+        def fit(x: np.ndarray, y: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+            model = HistGradientBoostingClassifier(
+                max_depth=depth, learning_rate=0.05, l2_regularization=1.0, random_state=0
+            ).fit(x[:, 1:], y)
+            return lambda rows: model.predict_proba(rows[:, 1:])[:, 1]
+
+        return fit
+
+    kinds = ("date", "number", "name", "place", "other")
+    kind = np.array(
+        [
+            [float(question_kind(o.standalone) == k) for k in kinds]
+            for o in observed
+            for _ev in o.evidence
+        ]
+    )
+    encoder = get_cross_encoder(2)
+    with_before = np.concatenate(
+        [
+            encoder.score(
+                o.standalone,
+                [
+                    titled(ev.chunk.title, f"{ev.context} {ev.text}".strip(), ev.heading)
+                    for ev in o.evidence
+                ],
+            )
+            for o in observed
+        ]
+    )[:, None]
+    ce = base[:, [decide.FEATURES.index("ce")]]
+    return {
+        "pairwise products, L2 10": (base, pairwise(10.0)),
+        "pairwise products, L2 30": (base, pairwise(30.0)),
+        "gradient-boosted trees, depth 2": (base, boosted(2)),
+        "gradient-boosted trees, depth 3": (base, boosted(3)),
+        "+ question kind (one-hot)": (np.hstack([base, kind]), logistic_fit),
+        "+ question kind x ce": (np.hstack([base, kind * ce / 5]), logistic_fit),
+        "+ ce reading the sentence before too": (np.hstack([base, with_before / 5]), logistic_fit),
+        "+ max(ce, ce with the sentence before)": (
+            np.hstack([base, np.maximum(ce, with_before) / 5]),
+            logistic_fit,
+        ),
+    }
+
+
 def subset(
     observed: list[Observed], p: np.ndarray, y: np.ndarray, owner: np.ndarray, qs: np.ndarray
 ) -> tuple[list[Observed], np.ndarray, np.ndarray, np.ndarray]:
@@ -215,14 +283,30 @@ def half_splits(n: int, rounds: int, seed: int) -> list[tuple[np.ndarray, np.nda
     return halves
 
 
+Fit = Callable[[np.ndarray, np.ndarray], Callable[[np.ndarray], np.ndarray]]
+
+
+def logistic_fit(
+    x: np.ndarray, y: np.ndarray, l2: float = 1.0
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The decision's own model form: L2-regularised logistic regression."""
+    w = fit_logistic(x, y, l2=l2)
+    return lambda rows: logistic(rows, w)
+
+
 def held_out(
-    observed: list[Observed], x: np.ndarray, y: np.ndarray, owner: np.ndarray, halves: list
+    observed: list[Observed],
+    x: np.ndarray,
+    y: np.ndarray,
+    owner: np.ndarray,
+    halves: list,
+    fit: Fit = logistic_fit,
 ) -> list[float]:
-    """Mean balanced accuracy on the held-out half, per split."""
+    """Mean balanced accuracy on the held-out half, per split (``fit`` gives the model)."""
     scores = []
     for fit_q, test_q in halves:
         fit_rows = np.isin(owner, fit_q)
-        p = logistic(x, fit_logistic(x[fit_rows], y[fit_rows]))
+        p = fit(x[fit_rows], y[fit_rows])(x)
         threshold, _ = fit_threshold(*subset(observed, p, y, owner, fit_q))
         _, objective = fit_threshold(*subset(observed, p, y, owner, test_q))
         scores.append(objective(threshold)[0])
@@ -274,6 +358,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
     parser.add_argument("--signals", action="store_true", help="Also the stop-22 candidates.")
+    parser.add_argument("--forms", action="store_true", help="Also the stop-23 candidates.")
     args = parser.parse_args()
 
     observed: list[Observed] = pickle.loads(args.cache.read_bytes())
@@ -297,6 +382,9 @@ def main() -> None:
             results[f"context: {chars} characters of the document"] = held_out(
                 observed, x, y, owner, halves
             )
+    if args.forms:
+        for name, (x, fit) in form_trials(observed, base).items():
+            results[name] = held_out(observed, x, y, owner, halves, fit)
     answering = [k for k, o in enumerate(observed) if o.item.answerable and y[owner == k].any()]
     top1 = [float(np.mean([y[owner == q][0] for q in b if q in answering])) for _, b in halves]
     choice = {

@@ -77,20 +77,28 @@ def standalone_question(question: str, history: list[ChatTurn] | None) -> str:
 
     rewritten, resolved = question, False
     if thing and _THING.search(rewritten):
-        rewritten = _THING.sub(lambda m: _thing_phrase(m.group(0), thing), rewritten, count=1)
-        resolved = True
+        rewritten, resolved = with_thing(rewritten, thing), True
     if person and _PERSON.search(rewritten):
-        rewritten = _PERSON.sub(
-            lambda m: f"{person}'s" if m.group(0).lower() in ("his", "her") else person,
-            rewritten,
-            count=1,
-        )
-        resolved = True
+        rewritten, resolved = with_person(rewritten, person), True
     elliptic = bool(_ELLIPTIC.search(rewritten))
     rewritten = _ELLIPTIC.sub("", rewritten, count=1).strip() or question
     if not resolved and (elliptic or len(question.split()) <= 3):
         rewritten = f"{rewritten.rstrip('?. ')} ({previous.rstrip('?. ')})?"
     return rewritten[0].upper() + rewritten[1:]
+
+
+def with_thing(question: str, thing: str) -> str:
+    """``question`` with its first thing-pronoun ("it", "its", "there") naming ``thing``."""
+    return _THING.sub(lambda m: _thing_phrase(m.group(0), thing), question, count=1)
+
+
+def with_person(question: str, person: str) -> str:
+    """``question`` with its first person-pronoun ("he", "her") naming ``person``."""
+    return _PERSON.sub(
+        lambda m: f"{person}'s" if m.group(0).lower() in ("his", "her") else person,
+        question,
+        count=1,
+    )
 
 
 def _thing_phrase(pronoun: str, topic: str) -> str:
