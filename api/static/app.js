@@ -762,7 +762,7 @@
     // One after the other: a 401 on the first asks for the key once, the rest then have it.
     loadDocuments()
       .then(loadAnswerers)
-      .then(() => BriefQAHistory.init(showConversation));
+      .then(() => BriefQAHistory.init(showConversation, () => busy || conversation.length > 0));
   }
 
   init();

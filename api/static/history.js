@@ -104,11 +104,15 @@ const BriefQAHistory = (() => {
     if (!summaries.length) list.append(el("li", "muted small", "No saved conversations yet."));
   }
 
-  async function openConversation(id) {
+  // ``started``: whether the user began a conversation meanwhile (reopening on load must not
+  // replace it); a conversation the user picks from the list always opens.
+  async function openConversation(id, started = () => false) {
     try {
       const conversation = await json(`/v1/conversations/${encodeURIComponent(id)}`);
-      remember(conversation.id);
-      onOpen(conversation);
+      if (!started()) {
+        remember(conversation.id);
+        onOpen(conversation);
+      }
       status("");
     } catch (error) {
       if (id === remembered()) remember(null);
@@ -162,11 +166,15 @@ const BriefQAHistory = (() => {
     remember(null);
   }
 
-  // ``open`` renders a conversation (or clears the chat for null); reopens the last one.
-  async function init(open) {
+  // The conversation a reload left open, read when the script loads: the page loads its
+  // documents before ``init``, and a question asked meanwhile saves (and remembers) a new one.
+  const openAtLoad = remembered();
+
+  // ``open`` renders a conversation (or clears the chat for null); reopens the one left open,
+  // unless ``started()``: the user asked before the page finished loading.
+  async function init(open, started = () => false) {
     onOpen = open;
-    const last = remembered();
-    if (last) await openConversation(last);
+    if (openAtLoad && !currentId && !started()) await openConversation(openAtLoad, started);
     else await refresh();
   }
 

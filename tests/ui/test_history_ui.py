@@ -4,13 +4,14 @@ citations, and deleted."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("playwright", reason="playwright is not installed: pip install -e '.[test]'")
 
-from playwright.sync_api import Dialog, Page, expect
+from playwright.sync_api import Dialog, Page, Response, Route, expect
 
 from tests.ui.conftest import LiveServer, screenshot_path
 from tests.ui.test_answer_ui import QUOTE, SHORT, citation, serve, stream
@@ -90,3 +91,41 @@ def test_new_chat_starts_a_separate_conversation(page: Page, live: LiveServer) -
     first.locator(".conversation-open").click()
     expect(page.locator(".message.user")).to_have_count(1)
     expect(page.locator(".refusal-reason")).to_have_text("Why: no evidence.")
+
+
+def test_a_question_asked_while_the_page_loads_is_not_replaced_by_the_reopened_one(
+    page: Page, live: LiveServer
+) -> None:
+    """A reload reopens the conversation left open once the page has loaded its documents; a
+    question the user asked before that stays on screen. (The reopened conversation used to
+    replace it, and the answer then streamed into a detached message.)"""
+    refusal = stream("The briefings don't say.", abstained=True, note="no evidence")
+    serve(page, refusal)
+    page.goto("/")
+    page.fill("#question", QUESTION)
+    page.click("#ask-button")
+    expect(page.locator("#history-list .conversation", has_text=QUESTION)).to_have_count(1)
+
+    # Reload with the documents list and the next answer held back: the page is still loading
+    # and the user's question is in flight when the documents arrive.
+    documents: list[Route] = []
+    answers: list[Route] = []
+    page.route(re.compile(r"/v1/documents$"), lambda route: documents.append(route))
+    page.route("**/v1/chat/completions", lambda route: answers.append(route))
+    page.reload()
+    later = "Which berth does the Quell ferry use in winter?"
+    page.fill("#question", later)
+    page.click("#ask-button")
+    expect(page.locator(".message.assistant .answer-status")).to_contain_text("Answering")
+    assert documents and answers, "the requests were not held"
+
+    def listed(response: Response) -> bool:
+        return response.url.endswith("/v1/conversations") and response.request.method == "GET"
+
+    with page.expect_response(listed):  # the page finishes loading: init's refresh
+        for route in documents:
+            route.continue_()
+    expect(page.locator(".message.user .bubble")).to_have_text([later])
+    answers[0].fulfill(status=200, content_type="text/event-stream", body=refusal)
+    expect(page.locator(".message.assistant .answer-status")).to_contain_text(["Abstained"])
+    expect(page.locator(".message.user .bubble")).to_have_text([later])
