@@ -201,7 +201,8 @@ def document_context_rows(
 
 def form_trials(observed: list[Observed], base: np.ndarray) -> dict[str, tuple[np.ndarray, Fit]]:
     """Stop 23: other model forms over the same features, the question's kind, and the
-    cross-encoder reading the sentence after the one before it (for "It is owned by ...")."""
+    cross-encoder reading the sentence with the one before it (for "It is owned by ...").
+    scikit-learn comes with sentence-transformers; only this trial uses it directly."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.preprocessing import PolynomialFeatures
 
