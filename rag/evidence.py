@@ -8,7 +8,6 @@ and its logit orders them. Answerers only ever see these sentences; ``rag.decide
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
 import time
@@ -25,9 +24,10 @@ from rag.schema import Evidence, RetrievedChunk
 from rag.text import STOPWORDS, WORD, heading_before, headings, sentence_spans, stem, terms
 
 Idf = Callable[[str], float]
-# The stored texts of the given documents (by doc_id), for the headings sentences sit under.
-Documents = Callable[[Iterable[str]], Mapping[str, str]]
-HEADING_CACHE = 256  # document texts whose headings are remembered (a long PDF takes ~0.1 s)
+# The stored (content hash, text) of the given documents, by doc_id: the headings sentences
+# sit under are read from the text, and remembered per version.
+Documents = Callable[[Iterable[str]], Mapping[str, tuple[str, str]]]
+HEADING_CACHE = 256  # document versions whose headings are remembered (a long PDF takes ~0.1 s)
 _BULLET = re.compile(r"(?:[-*\u2022\u2013]|\d{1,2}[.)])\s")
 
 
@@ -92,7 +92,7 @@ class EvidenceSelector:
         self.embedder = embedder
         # Where section headings come from: a chunk often starts below its section's heading.
         self.documents = documents
-        self._headings: OrderedDict[bytes, list[tuple[int, str]]] = OrderedDict()
+        self._headings: OrderedDict[tuple[str, str], list[tuple[int, str]]] = OrderedDict()
         self._headings_lock = threading.Lock()
         # The meaning screen for text addressed to an answerer (rag.guard), with the embedder
         # its threshold was checked on; patterns alone without one.
@@ -143,24 +143,29 @@ class EvidenceSelector:
         return out
 
     def section_headings(self, chunks: list[RetrievedChunk]) -> dict[str, list[tuple[int, str]]]:
-        """The headings (``rag.text.headings``) of the chunks' documents, by doc_id; each text's
-        are found once and remembered by its digest (the text is read per question)."""
+        """The headings (``rag.text.headings``) of the chunks' documents, by doc_id. They are
+        remembered by (doc_id, content hash): a document's stored text is read only for a
+        version whose headings are not known yet (a chunk carries its document's hash)."""
         if self.documents is None or not chunks:
             return {}
-        out = {}
-        for doc_id, text in self.documents(dict.fromkeys(c.doc_id for c in chunks)).items():
-            key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-            with self._headings_lock:
+        versions: dict[str, str] = {}
+        for c in chunks:
+            versions.setdefault(c.doc_id, c.content_hash)
+        out: dict[str, list[tuple[int, str]]] = {}
+        with self._headings_lock:
+            for key in versions.items():
                 found = self._headings.get(key)
                 if found is not None:
                     self._headings.move_to_end(key)
-            if found is None:
-                found = headings(text)
+                    out[key[0]] = found
+        missing = [d for d in versions if d not in out]
+        for doc_id, (version, text) in (self.documents(missing) if missing else {}).items():
+            found = out[doc_id] = headings(text)
+            if version:  # a document without a hash (a test fixture) is read every time
                 with self._headings_lock:
-                    self._headings[key] = found
+                    self._headings[(doc_id, version)] = found
                     while len(self._headings) > HEADING_CACHE:
                         self._headings.popitem(last=False)
-            out[doc_id] = found
         return out
 
     def shortlist(self, question: str, sents: list[Sentence]) -> list[int]:

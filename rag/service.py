@@ -106,10 +106,11 @@ class QAService:
         self.answerers: dict[str, Answerer] = {"extractive": self.extractive, **(answerers or {})}
         self.judged_deciders = self._judged_deciders()
 
-    def _document_texts(self, doc_ids: Iterable[str]) -> dict[str, str]:
-        """The stored texts of ``doc_ids`` (evidence selection reads their headings)."""
+    def _document_texts(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """The stored (content hash, text) of ``doc_ids`` (evidence selection reads their
+        headings)."""
         stored = self.components.store.get_documents(doc_ids)
-        return {doc_id: text for doc_id, (_meta, text) in stored.items()}
+        return {doc_id: (meta.content_hash, text) for doc_id, (meta, text) in stored.items()}
 
     def _judged_deciders(self) -> dict[str, AnswerDecider]:
         """A decider for each answerer that can judge (``judge``: an LLM's yes/no), with the

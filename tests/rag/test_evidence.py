@@ -57,7 +57,7 @@ def test_a_sentence_is_read_under_its_section_heading() -> None:
 
     def documents(ids):
         asked.append(list(ids))
-        return {"minutes": text}
+        return {"minutes": ("", text)}
 
     question = "How long would the Eastgate tram extension be?"
     encoder = get_cross_encoder()
@@ -78,23 +78,37 @@ def test_a_documents_headings_are_found_once(monkeypatch) -> None:
     from rag.schema import RetrievedChunk
 
     texts = {"a": "1. Harbour fees\n\nFees rise by four crowns.", "b": "No headings here."}
+    version = {"a": "v1", "b": "v1"}
     calls: list[str] = []
+    read: list[list[str]] = []
     real = evidence.headings
 
     def counting(text: str) -> list[tuple[int, str]]:
         calls.append(text)
         return real(text)
 
+    def documents(ids):
+        read.append(list(ids))
+        return {d: (version[d], texts[d]) for d in ids}
+
+    def retrieved() -> list[RetrievedChunk]:  # chunks carry their document's content hash
+        return [
+            RetrievedChunk(
+                chunk_id=f"{d}:0", doc_id=d, text=t, start_char=0, end_char=len(t),
+                content_hash=version[d],
+            )
+            for d, t in texts.items()
+        ]  # fmt: skip
+
     monkeypatch.setattr(evidence, "headings", counting)
-    chunks = [
-        RetrievedChunk(chunk_id=f"{d}:0", doc_id=d, text=t, start_char=0, end_char=len(t))
-        for d, t in texts.items()
-    ]
-    selector = EvidenceSelector(None, None, documents=lambda ids: {d: texts[d] for d in ids})
+    chunks = retrieved()
+    selector = EvidenceSelector(None, None, documents=documents)
     first = selector.section_headings(chunks)
     assert first == {"a": [(0, "1. Harbour fees")], "b": []}
     assert selector.section_headings(chunks) == first and len(calls) == 2  # remembered
-    texts["a"] = "2. Ferry timetable\n\nFerries run hourly."  # an edited document
+    assert read == [["a", "b"]]  # the second question read no stored text
+    texts["a"], version["a"] = "2. Ferry timetable\n\nFerries run hourly.", "v2"  # an edit
+    chunks = retrieved()
     assert selector.section_headings(chunks)["a"] == [(0, "2. Ferry timetable")]
-    assert len(calls) == 3
+    assert len(calls) == 3 and read[-1] == ["a"]
     assert EvidenceSelector(None, None).section_headings(chunks) == {}

@@ -160,9 +160,14 @@ def test_an_answerer_that_judges_decides_with_the_model_fitted_with_its_judge(
 
 def test_evidence_selection_reads_headings_from_the_stored_documents(service: QAService) -> None:
     question = "Who chairs the works committee?"
-    [cite] = service.ask(question).citations
+    result = service.ask(question)
+    [cite] = result.citations
     texts = service.selector.documents([cite.doc_id, "no-such-document"])
-    assert texts[cite.doc_id][cite.start_char : cite.end_char] == cite.quote
+    version, text = texts[cite.doc_id]
+    assert text[cite.start_char : cite.end_char] == cite.quote
+    # the version its headings are remembered by is the hash its retrieved chunks carry
+    chunk = next(c for c in result.retrieved if c.chunk_id == cite.chunk_id)
+    assert version and version == chunk.content_hash
     assert "no-such-document" not in texts
     service.settings.section_headings = False
     assert QAService(service.components).selector.documents is None
