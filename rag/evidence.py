@@ -21,14 +21,23 @@ from rag.embed import Embedder
 from rag.guard import flag_instructions
 from rag.rerank import CrossEncoder, sigmoid, titled
 from rag.schema import Evidence, RetrievedChunk
-from rag.text import STOPWORDS, WORD, heading_before, headings, sentence_spans, stem, terms
+from rag.text import (
+    BULLET_MARKS,
+    STOPWORDS,
+    WORD,
+    heading_before,
+    headings,
+    sentence_spans,
+    stem,
+    terms,
+)
 
 Idf = Callable[[str], float]
 # The stored (content hash, text) of the given documents, by doc_id: the headings sentences
 # sit under are read from the text, and remembered per version.
 Documents = Callable[[Iterable[str]], Mapping[str, tuple[str, str]]]
 HEADING_CACHE = 256  # document versions whose headings are remembered (a long PDF takes ~0.1 s)
-_BULLET = re.compile(r"(?:[-*\u2022\u2013]|\d{1,2}[.)])\s")
+_BULLET = re.compile(rf"(?:[{re.escape(BULLET_MARKS)}]|\d{{1,2}}[.)])\s")  # or "1." / "2)"
 
 
 def entity_terms(text: str) -> list[str]:

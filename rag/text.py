@@ -110,7 +110,7 @@ def _trimmed(text: str, start: int, end: int, base: int) -> Iterator[tuple[int, 
 # reports name a section's subject there and nowhere else in it.
 _ONE_LINE_PARAGRAPH = re.compile(r"(?:\A|\n[ \t]*\n)[ \t]*([^\n]+?)[ \t]*(?=\n[ \t]*\n|\Z)")
 HEADING_MAX_WORDS = 20  # a label, not body text that lacks its full stop
-_NOT_HEADING_START = tuple("-*\u2022\u2013")  # a bulleted item
+BULLET_MARKS = "-*\u2022\u2013"  # how a bulleted list item starts (hyphen, star, bullet, dash)
 _NOT_HEADING_END = tuple(".!?;:,\"'\u201d)]")  # a sentence, or a line leading into a list
 
 
@@ -121,7 +121,7 @@ def headings(text: str) -> list[tuple[int, str]]:
         line = m.group(1)
         if (
             len(line.split()) <= HEADING_MAX_WORDS
-            and not line.startswith(_NOT_HEADING_START)
+            and not line.startswith(tuple(BULLET_MARKS))
             and not line.endswith(_NOT_HEADING_END)
         ):
             out.append((m.start(1), line))
