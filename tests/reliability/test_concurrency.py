@@ -190,37 +190,45 @@ def test_ingest_while_questions_run(base_url: str, components: Components) -> No
     )
 
 
-class Slow:
-    """A non-streaming answerer that takes ``delay`` seconds: makes overlap measurable."""
+class Together:
+    """A non-streaming answerer whose ``parties`` calls meet inside ``answer`` before any
+    returns (they can only meet if they run at once), then hold until ``release`` is set:
+    overlap and order are asserted from events, never from seconds."""
 
-    name = "slow"
+    name = "together"
 
-    def __init__(self, delay: float) -> None:
-        self.delay = delay
+    def __init__(self, parties: int) -> None:
+        self.inside = threading.Barrier(parties)
+        self.met = threading.Event()
+        self.release = threading.Event()
+        self.events: list[str] = []
+        self._lock = threading.Lock()
+
+    def log(self, event: str) -> None:
+        with self._lock:
+            self.events.append(event)
 
     def answer(self, question: str, evidence: list[Evidence]) -> Draft:
-        time.sleep(self.delay)
+        self.inside.wait(timeout=60)  # BrokenBarrierError if the answers were serialised
+        self.met.set()
+        self.release.wait(timeout=60)
+        self.log("answered")
         return Draft(text=f"{evidence[0].text} [1]", answerer=self.name)
 
 
 def test_readers_overlap_and_a_writer_waits_for_them(
     base_url: str, app: FastAPI, components: Components
 ) -> None:
-    # Long beside the reading itself (cross-encoder, ~0.5 s of CPU a question on 2 cores), so
-    # overlapping answers stay far from the 3 x delay that serialised ones would take.
-    delay = 2.0
-    app.state.service.answerers["slow"] = Slow(delay)
-    body = {"question": SEED_QUESTION, "answerer": "slow"}
+    together = Together(3)
+    app.state.service.answerers[together.name] = together
+    body = {"question": SEED_QUESTION, "answerer": together.name}
 
-    def ask() -> tuple[float, float]:
-        with httpx.Client(base_url=base_url, timeout=30) as http:
-            start = time.monotonic()
+    def ask() -> None:
+        with httpx.Client(base_url=base_url, timeout=120) as http:
             assert http.post("/v1/ask", json=body).status_code == 200
-            return start, time.monotonic()
 
-    def put() -> tuple[float, float]:
-        with httpx.Client(base_url=base_url, timeout=30) as http:
-            start = time.monotonic()
+    def put() -> None:
+        with httpx.Client(base_url=base_url, timeout=120) as http:
             response = http.post(
                 "/v1/documents",
                 params={"doc_id": DOC},
@@ -228,16 +236,18 @@ def test_readers_overlap_and_a_writer_waits_for_them(
                 headers={"Content-Type": "text/plain"},
             )
             assert response.status_code == 200
-            return start, time.monotonic()
+            together.log("stored")
 
     with ThreadPoolExecutor(4) as pool:
-        started = time.monotonic()
         asks = [pool.submit(ask) for _ in range(3)]
-        time.sleep(0.2)  # the three questions hold the read lock now
+        # The three answers are inside the answerer at once (the barrier passed), so they
+        # overlap; each holds the read lock until released.
+        assert together.met.wait(timeout=120), "the three answers never ran side by side"
         upload = pool.submit(put)
-        ask_spans = [f.result(timeout=30) for f in asks]
-        upload_span = upload.result(timeout=30)
-    # Three slow answers side by side finish in well under 3 x delay...
-    assert max(end for _, end in ask_spans) - started < 2 * delay
-    # ...and the upload, sent while they ran, completed only after all of them.
-    assert upload_span[1] >= max(end for _, end in ask_spans)
+        time.sleep(0.5)  # give the writer time to queue; if it is late it still comes after
+        together.release.set()
+        for f in asks:
+            f.result(timeout=120)
+        upload.result(timeout=120)
+    # The upload, sent while the three answers held the read lock, finished after all of them.
+    assert together.events == ["answered"] * 3 + ["stored"]
