@@ -26,7 +26,7 @@ class AskRequest(BaseModel):
     history: list[ChatTurn] = Field(default_factory=list)
     filters: Filters | None = None
     top_k: int | None = Field(default=None, description="chunks to retrieve (1..max_top_k)")
-    answerer: str | None = Field(default=None, description="extractive, local-llm or openai")
+    answerer: InputText | None = Field(default=None, description="extractive, local-llm or openai")
 
     @field_validator("question")
     @classmethod
@@ -147,7 +147,7 @@ class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     messages: list[ChatMessage] = Field(min_length=1)
-    model: str | None = Field(
+    model: InputText | None = Field(
         default=None,
         description="an answerer listed by GET /v1/models (omitted: the default); else 404",
     )
@@ -182,6 +182,7 @@ class ChatCompletion(BaseModel):
     abstained: bool
     short_answer: str | None = None
     leads: bool = False
+    tier: str | None = None  # answer | guess | refusal (rag.schema.AnswerResult.tier)
     confidence: float = 0.0
     note: str | None = None
     usage: Usage | None = Field(default=None, description="cl100k token counts")

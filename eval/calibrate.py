@@ -41,13 +41,15 @@ from rag.answer.judge import LLMJudge, load_judge
 from rag.components import build_components
 from rag.config import Settings
 from rag.extract import SpanExtractor, get_extractor
-from rag.read import SpanReader, span_context
+from rag.read import SpanReader, chunk_span, span_context
 from rag.rewrite import standalone_question
 from rag.schema import Evidence
 from rag.service import QAService
 
 DEFAULT_CORPUS = ["corpus", "eval/gold/briefings"]
+CONSIDER = Settings().decide_consider  # the decision judges these first sentences (and more)
 LEAD_PRECISION = 0.85  # policy: how often a leading span must be right on dev
+GUESS_PRECISION = 0.5  # policy: a best guess is right at least half the time on dev
 SHARED_CORPUS = ["rgb/passages.jsonl", "squad2-normans/corpus.jsonl"]
 
 
@@ -120,9 +122,8 @@ def observe(service: QAService, sets: list[str]) -> list[Observed]:
         for item in items:
             standalone = standalone_question(item.question, item.history)
             chunks = service.retrieve(standalone)
-            evidence = service.selector.select(standalone, chunks)
-            keep = evidence[: service.settings.decide_consider]
-            out.append(Observed(name, item, standalone, keep))
+            evidence = service.evidence(standalone, chunks)
+            out.append(Observed(name, item, standalone, evidence))
         print(
             f"observed {name}: {len(items)} dev questions in {time.perf_counter() - started:.0f} s"
         )
@@ -204,6 +205,8 @@ def fit_spans(
         )
         reader_cases = threshold_cases(found_r, reader_weight)
     reader_short, reader_lead = fit_thresholds(reader_cases, "reader") if reader_cases else (1, 1)
+    cases_c = chunk_cases(observed)
+    chunk_short, chunk_lead = fit_thresholds(cases_c, "chunk reader") if cases_c else (1, 1)
     return spans.SpanModel(
         model.weights,
         short_t,
@@ -212,8 +215,25 @@ def fit_spans(
         reader_weight,
         reader_short,
         reader_lead,
+        chunk_short,
+        chunk_lead,
         "dev splits",
     )
+
+
+def chunk_cases(observed: list[Observed]) -> list[tuple[float, float, float]]:
+    """(span probability, span F1, sentence F1) of the chunk reader's span of the top sentence,
+    for each answerable dev question whose top sentence holds its answer (as ``top_readings``);
+    a sentence the reader did not read has probability 0, the sentence standing in."""
+    cases = []
+    for o in observed:
+        if o.item.answerable and o.evidence and is_correct(o.evidence[0].text, o.item.answers):
+            ev = o.evidence[0]
+            sentence_f1 = squad_scores(ev.text, o.item.answers)[1]
+            span = chunk_span(o.standalone, ev)
+            f1 = squad_scores(span.text, o.item.answers)[1] if span else sentence_f1
+            cases.append((span.probability if span else 0.0, f1, sentence_f1))
+    return cases
 
 
 def threshold_cases(
@@ -263,7 +283,7 @@ def decision_rows(
     rows, labels, owners = [], [], []
     for k, o in enumerate(observed):
         top_ce = max((e.ce_score or 0.0 for e in o.evidence), default=0.0)
-        for rank, ev in enumerate(o.evidence, start=1):
+        for rank, ev in decide.considered(o.evidence, CONSIDER):  # the sentences judged
             span = spans.best_span(o.standalone, ev.text, span_context(ev), span_model)
             rows.append(decide.feature_vector(o.standalone, ev, rank, top_ce, span, idf))
             labels.append(float(o.item.answerable and is_correct(ev.text, o.item.answers)))
@@ -277,13 +297,7 @@ def fit_threshold(
     """The threshold on the likeliest sentence's probability that maximises the mean over
     sets of balanced accuracy, and the objective (for reporting it, or at another threshold).
     ``observed`` are the questions ``owner`` indexes."""
-    best_p = np.zeros(len(observed))
-    best_ok = np.zeros(len(observed), dtype=bool)
-    for k in range(len(observed)):
-        mine = np.flatnonzero(owner == k)
-        if len(mine):
-            j = mine[np.argmax(p[mine])]
-            best_p[k], best_ok[k] = p[j], bool(y[j])
+    best_p, best_ok = best_per_question(len(observed), p, y, owner)
     names = list(dict.fromkeys(o.set_name for o in observed))
 
     def objective(t: float) -> tuple[float, dict[str, tuple[float, float | None]]]:
@@ -300,6 +314,31 @@ def fit_threshold(
 
     grid = [float(t) for t in np.arange(0.05, 0.95, 0.01)]
     return max(grid, key=lambda t: objective(t)[0]), objective
+
+
+def best_per_question(
+    n: int, p: np.ndarray, y: np.ndarray, owner: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each question's likeliest sentence: its probability, and whether it holds the answer."""
+    best_p, best_ok = np.zeros(n), np.zeros(n, dtype=bool)
+    for k in range(n):
+        mine = np.flatnonzero(owner == k)
+        if len(mine):
+            j = mine[np.argmax(p[mine])]
+            best_p[k], best_ok[k] = p[j], bool(y[j])
+    return best_p, best_ok
+
+
+def fit_floor(best_p: np.ndarray, best_ok: np.ndarray, threshold: float) -> float:
+    """The lowest floor under ``threshold`` at which the best guesses (confidence in
+    [floor, threshold)) are right at least ``GUESS_PRECISION`` of the time on dev; the
+    threshold itself (no guesses) when no floor is."""
+    floor = threshold
+    for f in np.arange(threshold - 0.01, 0.0, -0.01):
+        band = (best_p >= f) & (best_p < threshold)
+        if band.sum() and best_ok[band].mean() >= GUESS_PRECISION:
+            floor = float(f)
+    return round(floor, 2)
 
 
 def judge_observed(observed: list[Observed], judge: LLMJudge) -> list[float | None]:
@@ -339,15 +378,22 @@ def fit_decision(
     w = fit_logistic(x, y)
     p = logistic(x, w)
     threshold, objective = fit_threshold(observed, p, y, owner)
+    best_p, best_ok = best_per_question(len(observed), p, y, owner)
+    floor = fit_floor(best_p, best_ok, threshold)
     score, per = objective(threshold)
     print(f"decision model: {len(x)} sentences, {int(y.sum())} answer-bearing")
     for name, value in zip(features, w, strict=True):
         print(f"  {name:18s} {value:+.3f}")
     print(f"threshold {threshold:.2f}: mean balanced accuracy {score:.3f} on dev")
+    band = (best_p >= floor) & (best_p < threshold)
+    right = f"{best_ok[band].mean():.3f}" if band.sum() else "n/a"
+    print(f"best-guess floor {floor:.2f}: {int(band.sum())} dev questions guessed, right {right}")
     for name, (acc, abst) in per.items():
         shown = "n/a" if abst is None else f"{abst:.3f}"
         print(f"  {name:16s} accuracy {acc:.3f}  abstention {shown}")
-    return decide.DecisionModel(tuple(float(v) for v in w), threshold, "dev splits", features)
+    return decide.DecisionModel(
+        tuple(float(v) for v in w), threshold, "dev splits", features, floor
+    )
 
 
 def save(
@@ -401,9 +447,17 @@ def main() -> None:
         reader_weight=round(span_model.reader_weight, 3),
         reader_short_threshold=round(span_model.reader_short_threshold, 3),
         reader_lead_threshold=round(span_model.reader_lead_threshold, 3),
+        chunk_short_threshold=round(span_model.chunk_short_threshold, 3),
+        chunk_lead_threshold=round(span_model.chunk_lead_threshold, 3),
     )
     model = fit_decision(observed, comps.bm25.idf, span_model)
-    save(decide.DECISION_MODEL, decide.FEATURES, model.weights, threshold=round(model.threshold, 3))
+    save(
+        decide.DECISION_MODEL,
+        decide.FEATURES,
+        model.weights,
+        threshold=round(model.threshold, 3),
+        floor=model.floor,
+    )
     if args.judge_model is None:
         return
     if args.judged and args.judged.exists():
@@ -419,6 +473,7 @@ def main() -> None:
         decide.JUDGED_FEATURES,
         model.weights,
         threshold=round(model.threshold, 3),
+        floor=model.floor,
         judge=args.judge_model.name,
     )
 

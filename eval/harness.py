@@ -169,6 +169,7 @@ def score_question(
         squad_em=squad_em,
         squad_f1=squad_f1,
         confidence=result.confidence if result else None,
+        tier=result.tier if result else None,
     )
     distinct_retrieved = list(dict.fromkeys(ret_ids))
     row: dict[str, Any] = {
@@ -188,6 +189,8 @@ def score_question(
         "standalone_question": result.standalone_question if result else None,
         "service_answerer": result.answerer if result else None,
         "abstained": abstained,
+        "tier": result.tier if result else None,
+        "refusal": result.refusal if result else None,
         "grounded": bool(result and result.grounded),
         "correct": correct,
         "token_f1": f1,

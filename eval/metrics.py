@@ -43,6 +43,9 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "hasans_f1",
     "noans_accuracy",
     "mean_confidence",
+    "answer_tier_precision",
+    "guess_share",
+    "guess_precision",
 )
 """Every summary has exactly these keys; a value is ``None`` when no question qualifies."""
 
@@ -273,6 +276,7 @@ class Outcome:
     squad_em: float = 0.0
     squad_f1: float = 0.0
     confidence: float | None = None
+    tier: str | None = None  # answer | guess | refusal (rag.schema.AnswerResult.tier)
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -301,6 +305,10 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, float | int | None]:
       abstention predicts ""); ``hasans_f1`` over answerable questions, ``noans_accuracy``
       over unanswerable ones (share predicting "").
     * ``mean_confidence``: answered questions.
+    * ``answer_tier_precision`` / ``guess_precision``: of the responses in that tier (answered
+      at or above the decision's threshold; a best guess below it), the share that answered an
+      answerable question correctly; ``guess_share``: every question, share of best guesses.
+      (A best guess counts as an answer everywhere else.)
     """
     answerable = [o for o in outcomes if o.answerable]
     unanswerable = [o for o in outcomes if not o.answerable]
@@ -333,6 +341,13 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, float | int | None]:
         "hasans_f1": _mean([o.squad_f1 for o in answerable]),
         "noans_accuracy": _mean([o.squad_em for o in unanswerable]),
         "mean_confidence": _mean([o.confidence for o in outcomes if not o.abstained]),
+        "answer_tier_precision": _share(
+            [o.correct for o in outcomes if o.tier == "answer" and not o.abstained]
+        ),
+        "guess_share": _share([o.tier == "guess" and not o.abstained for o in outcomes]),
+        "guess_precision": _share(
+            [o.correct for o in outcomes if o.tier == "guess" and not o.abstained]
+        ),
     }
     assert tuple(summary) == SUMMARY_KEYS
     return summary

@@ -88,13 +88,25 @@ class Settings(BaseSettings):
     # Answer or abstain (rag/decide.py): unset = the threshold fitted with the decision model
     # by `python -m eval.calibrate` (rag/data/decision.json).
     decide_threshold: float | None = None
+    # Below the threshold and from this floor up the answer is a labelled best guess; unset =
+    # the floor fitted with the model (a set threshold below it moves it down too).
+    decide_floor: float | None = None
     # How many of the best sentences the decision model judges (the most likely one is quoted).
     decide_consider: int = 3
+    # The trained reader (rag/extract.py, rag/read.py) reads the question with this many of the
+    # best retrieved chunks (after their titles); its margins feed the decision. Bounded by the
+    # latency goal: ~60 ms a chunk at 1 thread; dev balanced accuracy 4: 0.723, 6: 0.725,
+    # 8: 0.737 (docs/reader.md). 0 turns the chunk reader off.
+    reader_chunks: int = 4
+    # The reader's best spans of this many chunks join the evidence when the cross-encoder did
+    # not keep their sentences.
+    reader_pinned: int = 2
     # Who picks the short answer's span (rag/read.py): "reader", the span model of rag/spans.py
-    # with the trained extractive reader's log-probabilities (rag/extract.py, one small pair);
-    # "grammar", the span model with the cross-encoder's masking check (4 pairs). "reader"
-    # won on dev (docs/quality.md).
-    span_reader: Literal["reader", "grammar"] = "reader"
+    # with the trained reader's log-probabilities on the quoted sentence (one small pair);
+    # "chunk", the chunk reader's own span of the quoted sentence; "grammar", the span model
+    # with the cross-encoder's masking check (4 pairs). Dev short-answer F1 with 4 chunks read:
+    # reader 0.893, chunk 0.848, grammar 0.769 (docs/reader.md).
+    span_reader: Literal["chunk", "reader", "grammar"] = "reader"
     # The short answer (rag/read.py): the span model's best this many spans of the quoted
     # sentence are each masked and re-read by the cross-encoder (one pair each, plus one);
     # below 2 the span model alone picks.
@@ -127,7 +139,8 @@ class Settings(BaseSettings):
     # local-llm also asks its model whether the first-ranked sentence answers (rag.answer.judge)
     # and decides with the model fitted with that signal (rag/data/decision-local-llm.json):
     # ~3-4 s and ~0.7 GB more (a second llama.cpp instance). Only for the default model
-    # (the fit is for it).
+    # (the fit is for it), and only while such a fit for the decision's current features is
+    # committed (`make calibrate JUDGE_MODEL=...`; none since the reader joined the decision).
     llm_judge: bool = True
     openai_base_url: str = "http://127.0.0.1:8080/v1"
     openai_model: str = "local"
@@ -137,6 +150,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5_000_000
     max_question_chars: int = 2_000
     max_history_turns: int = 20
+    # All history turns together, in characters: a follow-up is rewritten from them, and the
+    # rewritten question is held to max_question_chars as well (issue 26).
+    max_history_chars: int = 8_000
     max_top_k: int = 50
     # Uploads with a larger body are ingested as a background job: 202 and GET /v1/jobs/{id}.
     async_upload_bytes: int = 64_000

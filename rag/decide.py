@@ -1,15 +1,18 @@
-"""Decide: answer or abstain, from one calibrated probability that a sentence answers.
+"""Decide: answer, guess or refuse, from one calibrated probability that a sentence answers.
 
 Relevance is not answerability: a sentence can be on topic and still miss what is asked
-(a swapped country, a negation, an attribute the text never gives). So the cross-encoder's
-relevance is one signal among several cheap checks that the question's constraints hold in
-the sentence: its names and numbers are there, its negation matches, its subject and object
-keep their order around the asked verb, a span of the asked type exists. A logistic model
-over them, fitted by ``eval/calibrate.py`` on dev questions only and stored in
-``rag/data/decision.json``, turns them into ``confidence``; below the fitted threshold the
-service abstains. When a local LLM answers, its own yes/no on the first-ranked sentence
-(``rag.answer.judge``) is one more feature, in a model fitted with it
-(``rag/data/decision-local-llm.json``).
+(a swapped country, a negation, an attribute the text never gives). The trained reader
+(rag/read.py), which read each sentence with its whole chunk and learned SQuAD 2.0's near
+misses, gives the main signal: its best span in the sentence over "no answer here", and
+whether the sentence holds its best span of all chunks. The cross-encoder's relevance and
+cheap checks that the question's constraints hold in the sentence (its names and numbers are
+there, its negation matches, its subject and object keep their order around the asked verb, a
+span of the asked type exists) add where they still help on dev. A logistic model over them,
+fitted by ``eval/calibrate.py`` on dev questions only and stored in ``rag/data/decision.json``,
+turns them into ``confidence``: from its fitted threshold up the service answers, from its
+fitted floor up it answers with a labelled best guess, below it refuses (``rag.refusal``). When
+a local LLM answers and a model fitted with its yes/no on the first-ranked sentence is
+committed (``rag.answer.judge``, ``rag/data/decision-local-llm.json``), that model decides.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from rag.evidence import entity_terms, weighted_share
 from rag.fitted import DATA_DIR, committed, linear, load_fitted
@@ -55,17 +59,24 @@ FEATURES = (
     "context_cover",
     "negation_mismatch",
     "order_agree",
+    "reader_margin",
+    "reader_unread",
+    "reader_top",
 )
 JUDGED_FEATURES = (*FEATURES, "llm_yes")
 JUDGE_CLIP = 10.0  # the margin's range that carries information; beyond it, certainty
+READER_CLIP = 10.0  # the same for the reader's margin (logits)
+
+
+def clipped(margin: float, clip: float) -> float:
+    """A margin clipped to [-clip, clip] and scaled to [-2, 2]."""
+    return max(-clip, min(clip, margin)) / (clip / 2)
 
 
 def judge_feature(margin: float | None) -> float:
     """The ``llm_yes`` feature of a judge's margin: clipped, scaled to about [-2, 2]; 0.0 for
     no judgment (the first-ranked sentence alone is judged; the others get 0.0 too)."""
-    if margin is None:
-        return 0.0
-    return max(-JUDGE_CLIP, min(JUDGE_CLIP, margin)) / (JUDGE_CLIP / 2)
+    return 0.0 if margin is None else clipped(margin, JUDGE_CLIP)
 
 
 def _order_agreement(question: str, sentence: str) -> float:
@@ -144,8 +155,25 @@ def feature_vector(
         "context_cover": weighted_share(q_terms, near, idf),
         "negation_mismatch": float(negated_q != negated_s),
         "order_agree": _order_agreement(question, sentence),
+        # The trained reader, which read the sentence with its chunk (rag.read): its best span
+        # here over "no answer here"; a sentence of a chunk it did not read gets the floor.
+        "reader_margin": clipped(ev.reader_margin, READER_CLIP)
+        if ev.reader_margin is not None
+        else -2.0,
+        "reader_unread": float(ev.reader_margin is None),
+        "reader_top": float(ev.reader_rank == 1),
     }
     return tuple(f[name] for name in FEATURES)
+
+
+def considered(evidence: Sequence[Evidence], consider: int) -> list[tuple[int, Evidence]]:
+    """(rank, sentence) of the sentences judged: the first ``consider`` in the cross-encoder's
+    order, and any holding one of the reader's best spans (``Evidence.reader_rank``)."""
+    return [
+        (rank, ev)
+        for rank, ev in enumerate(evidence, start=1)
+        if rank <= consider or ev.reader_rank
+    ]
 
 
 @dataclass(frozen=True)
@@ -156,13 +184,15 @@ class DecisionModel:
     threshold: float
     fitted_on: str = ""
     features: tuple[str, ...] = FEATURES
+    # Below ``threshold`` and from ``floor`` up the service answers with a labelled best guess.
+    floor: float | None = None
 
     @classmethod
     def load(
         cls, path: Path = DECISION_MODEL, features: tuple[str, ...] = FEATURES
     ) -> DecisionModel:
-        weights, (threshold,), fitted_on = load_fitted(path, features, ["threshold"])
-        return cls(weights, threshold, fitted_on, features)
+        weights, (threshold, floor), fitted_on = load_fitted(path, features, ["threshold", "floor"])
+        return cls(weights, threshold, fitted_on, features, floor)
 
     @property
     def judged(self) -> bool:
@@ -202,6 +232,7 @@ class AnswerDecider:
         threshold: float | None = None,
         consider: int = 3,
         judge: Judge | None = None,
+        floor: float | None = None,
     ) -> None:
         self.idf = idf
         self.model = model if model is not None else default_model()
@@ -209,6 +240,9 @@ class AnswerDecider:
             raise ValueError("a judge needs a decision model fitted with it, and vice versa")
         fitted = self.model.threshold if self.model else 0.5
         self.threshold = fitted if threshold is None else threshold
+        fitted_floor = self.model.floor if self.model and self.model.floor is not None else 1.0
+        # A threshold set by hand moves the floor with it (no guesses above the threshold).
+        self.floor = min(self.threshold, fitted_floor if floor is None else floor)
         self.consider = consider
         self.llm_judge = judge
 
@@ -217,7 +251,7 @@ class AnswerDecider:
             return []
         top_ce = max((e.ce_score for e in evidence if e.ce_score is not None), default=0.0)
         out = []
-        for rank, ev in enumerate(evidence[: self.consider], start=1):
+        for rank, ev in considered(evidence, self.consider):
             found = reading(question, ev.text, span_context(ev))
             span = found.best() if found else None
             vector = feature_vector(question, ev, rank, top_ce, span, self.idf)
@@ -236,3 +270,9 @@ class AnswerDecider:
 
     def answers(self, assessment: Assessment) -> bool:
         return assessment.confidence >= self.threshold
+
+    def tier(self, assessment: Assessment) -> Literal["answer", "guess", "refusal"]:
+        """answer from the threshold up, a best guess from the floor up, else refuse."""
+        if assessment.confidence >= self.threshold:
+            return "answer"
+        return "guess" if assessment.confidence >= self.floor else "refusal"

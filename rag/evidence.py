@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,6 +80,16 @@ def rrf_order(rankings: list[np.ndarray], k: int = 60) -> np.ndarray:
         ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
         fused += 1.0 / (k + ranks)
     return np.argsort(-fused, kind="stable")
+
+
+def holding(sents: Sequence[Sentence], doc_id: str, start: int, end: int) -> int | None:
+    """Index of the shortest sentence of ``doc_id`` that holds ``[start, end)``."""
+    inside = [
+        i
+        for i, s in enumerate(sents)
+        if s.chunk.doc_id == doc_id and s.start <= start and end <= s.end
+    ]
+    return min(inside, key=lambda i: sents[i].end - sents[i].start) if inside else None
 
 
 class EvidenceSelector:
@@ -200,13 +210,18 @@ class EvidenceSelector:
         question: str,
         chunks: list[RetrievedChunk],
         timings: dict[str, float] | None = None,
+        pinned: Sequence[tuple[str, int, int]] = (),
     ) -> list[Evidence]:
-        """The best ``max_sentences`` sentences; ``timings["rerank"]`` gets the cross-encoder's
-        share of the time (the query path's costliest model call)."""
+        """The best ``max_sentences`` sentences, then the sentences holding the ``pinned``
+        (doc_id, start, end) spans (the reader's answers) if not among them;
+        ``timings["rerank"]`` gets the cross-encoder's share of the time (the query path's
+        costliest model call)."""
         sents = self.sentences(chunks)
         if not sents:
             return []
         picked = self.shortlist(question, sents)
+        must = [i for span in pinned if (i := holding(sents, *span)) is not None]
+        picked += [i for i in dict.fromkeys(must) if i not in picked]
         passages = [self.passage(sents[i]) for i in picked]
         if self.encoder is not None:
             started = time.perf_counter()
@@ -225,8 +240,10 @@ class EvidenceSelector:
         )
         suspect = dict.fromkeys(range(len(picked)), False) | dict(zip(shown, flags, strict=True))
         order = sorted(by_logit, key=lambda j: suspect[j])
+        kept = order[: self.max_sentences]
+        kept += [j for j in order[self.max_sentences :] if picked[j] in must]
         out = []
-        for rank, j in enumerate(order[: self.max_sentences], start=1):
+        for rank, j in enumerate(kept, start=1):
             s = sents[picked[j]]
             out.append(
                 Evidence(

@@ -1,12 +1,16 @@
-"""Extract: a trained reader points at the span of a sentence that answers the question.
+"""Extract: a trained reader points at the span of a passage that answers the question.
 
 The span grammar (``rag.spans``) proposes names, numbers and phrases and ranks them by
 surface features; it cannot read "who signed on Dravia's behalf" against a sentence with two
-signatories. ``SpanExtractor`` runs a small BERT (all-MiniLM-L6-v2 fine-tuned for extractive
-QA on QAMR by ``scripts/train_reader.py``; int8 ONNX shipped in ``rag/data/reader/``,
-sha256-checked) over (question, sentence) pairs. Per pair it gives the best span, that span's
-score (start + end logit) and the score of pointing at [CLS], the model's "this sentence does
-not answer": their difference (``margin``) is a signal the decision model weighs.
+signatories, nor see that "Representing India was ..." answers a question about a meeting
+named two sentences before. The reader is a small BERT fine-tuned for extractive QA on SQuAD
+2.0-style data (answerable questions and crowd-written near-miss unanswerables) by
+``scripts/train_reader.py``; int8 ONNX shipped in ``rag/data/reader/``, sha256-checked.
+
+``ChunkReader`` reads the question with whole chunks, each cut into overlapping windows, and
+keeps every window's start/end logits (``PassageReading``): any sentence's best span and its
+margin over [CLS] ("no answer here") can then be read off without another model run.
+``SpanExtractor`` reads (question, sentence) pairs, one window each.
 """
 
 from __future__ import annotations
@@ -14,12 +18,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import log_softmax
 
 from rag.fitted import DATA_DIR
-from rag.models import READER, PairModel
+from rag.models import READER, PairModel, padded_inputs
+
+if TYPE_CHECKING:
+    from tokenizers import Encoding
 
 
 @dataclass(frozen=True)
@@ -118,8 +126,143 @@ class SpanExtractor(PairModel):
         return out
 
 
-_instances: dict[int, SpanExtractor] = {}
+@dataclass(frozen=True)
+class Window:
+    """One window of a passage as the reader saw it: the passage's word pieces' character
+    spans (``offsets``, shape (n, 2)) and their start/end logits."""
+
+    offsets: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+
+
+@dataclass(frozen=True)
+class PassageReading:
+    """The reader's logits over one passage, every window; ``null`` is the lowest [CLS]
+    score of its windows (the window that most believes an answer is in it)."""
+
+    windows: tuple[Window, ...]
+    null: float
+    max_answer_tokens: int = 30
+
+    def best(self, lo: int = 0, hi: int | None = None) -> tuple[int, int, float] | None:
+        """(start, end, score) of the best span lying within characters ``[lo, hi)`` of the
+        passage, over all windows; None when no word piece lies there."""
+        found: tuple[int, int, float] | None = None
+        for w in self.windows:
+            inside = w.offsets[:, 0] >= lo
+            if hi is not None:
+                inside &= w.offsets[:, 1] <= hi
+            if not inside.any():
+                continue
+            a, b = best_spans(w.start, w.end, inside, self.max_answer_tokens)
+            score = float(w.start[a] + w.end[b])
+            if found is None or score > found[2]:
+                found = (int(w.offsets[a, 0]), int(w.offsets[b, 1]), score)
+        return found
+
+    def score(self, start: int, end: int) -> float | None:
+        """The score of the span ``[start, end)`` (start logit of the word piece it starts in,
+        end logit of the one it ends in), best over the windows holding it; None if none does."""
+        found: float | None = None
+        for w in self.windows:
+            first = np.flatnonzero((w.offsets[:, 0] <= start) & (start < w.offsets[:, 1]))
+            last = np.flatnonzero((w.offsets[:, 0] < end) & (end <= w.offsets[:, 1]))
+            if first.size and last.size and last[0] >= first[0]:
+                value = float(w.start[first[0]] + w.end[last[0]])
+                found = value if found is None else max(found, value)
+        return found
+
+    def shifted(self, by: int) -> PassageReading:
+        """The same reading with character offsets moved by ``by`` (into a document)."""
+        moved = tuple(Window(w.offsets + by, w.start, w.end) for w in self.windows)
+        return PassageReading(moved, self.null, self.max_answer_tokens)
+
+
+class ChunkReader(PairModel):
+    """``read(question, passages)``: every window's logits of each passage, batched.
+
+    A passage longer than ``max_length`` word pieces (with the question) is read in windows
+    that overlap by ``stride`` pieces, as the reader was trained.
+    """
+
+    files = READER
+    bundled = DATA_DIR / READER.name
+
+    def __init__(
+        self,
+        threads: int = 1,
+        batch_size: int = 8,
+        max_length: int = 256,
+        stride: int = 64,
+        max_answer_tokens: int = 30,
+    ) -> None:
+        super().__init__(threads, batch_size, max_length)
+        self.stride = stride
+        self.max_answer_tokens = max_answer_tokens
+
+    def load(self) -> ChunkReader:
+        super().load()
+        with self._lock:
+            assert self._tokenizer is not None
+            self._tokenizer.enable_truncation(
+                max_length=self.max_length, stride=self.stride, strategy="only_second"
+            )
+        return self
+
+    def read(self, question: str, passages: Sequence[str]) -> list[PassageReading | None]:
+        """One reading per passage (None for an empty one)."""
+        out: list[PassageReading | None] = [None] * len(passages)
+        if not passages:
+            return out
+        windows: list[tuple[int, Encoding]] = []
+        for i, enc in enumerate(self.encode(question, passages)):
+            windows += [(i, e) for e in (enc, *enc.overflowing)]
+        assert self._session is not None
+        found: dict[int, list[Window]] = {}
+        nulls: dict[int, float] = {}
+        order = sorted(range(len(windows)), key=lambda k: len(windows[k][1].ids))
+        for lo in range(0, len(order), self.batch_size):
+            batch = [windows[k] for k in order[lo : lo + self.batch_size]]
+            starts, ends = self._session.run(
+                ["start_logits", "end_logits"], padded_inputs([e for _, e in batch])
+            )
+            for row, (i, enc) in enumerate(batch):
+                keep = [
+                    j
+                    for j, (t, (a, b)) in enumerate(zip(enc.type_ids, enc.offsets, strict=True))
+                    if t == 1 and b > a
+                ]
+                if not keep:
+                    continue
+                offsets = np.array([enc.offsets[j] for j in keep], dtype=np.int64)
+                found.setdefault(i, []).append(
+                    Window(offsets, np.asarray(starts[row][keep]), np.asarray(ends[row][keep]))
+                )
+                null = float(starts[row][0] + ends[row][0])
+                nulls[i] = min(nulls.get(i, null), null)
+        for i, ws in found.items():
+            ws.sort(key=lambda w: int(w.offsets[0, 0]))
+            out[i] = PassageReading(tuple(ws), nulls[i], self.max_answer_tokens)
+        return out
+
+
 _instances_lock = threading.Lock()
+_chunk_readers: dict[int, ChunkReader] = {}
+
+
+def get_chunk_reader(threads: int = 1) -> ChunkReader | None:
+    """The process-wide chunk reader for ``threads``, or None when its files are not shipped."""
+    if not (ChunkReader.bundled and (ChunkReader.bundled / "model.onnx").is_file()):
+        return None
+    with _instances_lock:
+        reader = _chunk_readers.get(threads)
+        if reader is None:
+            reader = _chunk_readers[threads] = ChunkReader(threads=threads)
+    return reader
+
+
+_instances: dict[int, SpanExtractor] = {}
 
 
 def get_extractor(threads: int = 1) -> SpanExtractor | None:

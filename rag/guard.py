@@ -38,7 +38,6 @@ from rag.text import CITE_MARK
 if TYPE_CHECKING:
     from rag.embed import Embedder
 
-REFUSAL = "The briefings don't say."
 EXEMPLARS_PATH = Path(__file__).parent / "data" / "instruction_exemplars.json"
 
 # --- normalisation ------------------------------------------------------------------------
@@ -78,11 +77,10 @@ _HOSTILE = re.compile(
 )
 
 
-def screen_question(question: str) -> str | None:
-    """Return why the question is refused, or None when it may be answered from the briefings."""
-    if _HOSTILE.search(normalize(question)):
-        return "request outside the service's scope (instructions, prompts or outside knowledge)"
-    return None
+def screen_question(question: str) -> bool:
+    """True when the question asks for instructions, prompts or outside knowledge (the
+    service refuses it: ``rag.refusal.Refusal.OUT_OF_SCOPE``)."""
+    return bool(_HOSTILE.search(normalize(question)))
 
 
 # --- document sentences: patterns ---------------------------------------------------------

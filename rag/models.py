@@ -65,9 +65,10 @@ BGE_SMALL_EN = ModelFiles(
 # Trained here (scripts/train_reader.py) and shipped in rag/data/reader/, not in a wheel.
 READER = ModelFiles(
     name="reader",
-    source="all-MiniLM-L6-v2 fine-tuned for extractive QA on QAMR (scripts/train_reader.py)",
+    source="ms-marco-MiniLM-L-12-v2 fine-tuned for extractive QA on SQuAD 2.0-style train data "
+    "(scripts/train_reader.py)",
     sha256={
-        "model.onnx": "7dadc68192eae410c0eea70318bee3732ab80d2f1a910af5a851dbe48d9e99ef",
+        "model.onnx": "fdb6c4684a8ca69edebc1f549b74439ab976b11e7477380dde03ebcbc9a7ff83",
         "tokenizer.json": "d241a60d5e8f04cc1b2b3e9ef7a4921b27bf526d9f6050ab90f9267a1f9e5c66",
     },
 )

@@ -1,8 +1,15 @@
-"""Read: which span of the quoted sentence answers.
+"""Read: where in the retrieved chunks the answer is, and which span of a sentence it is.
 
-Two backends (``settings.span_reader``), both over the span model's candidates (``rag.spans``).
-"reader": the trained extractive reader (``rag.extract``) adds its log-probability of each
-candidate, its own best span being one more. "grammar": the cross-encoder checks the best few.
+``read_chunks`` runs the trained reader (``rag.extract.ChunkReader``, SQuAD 2.0-style) over
+the question with each of the best retrieved chunks (after its title): per chunk its best
+span and that span's margin over "no answer here". A sentence's own margin is read off the
+same logits (``annotate``), so a sentence is judged with its chunk around it: "Representing
+India was ..." is read after the sentences that name the meeting.
+
+The short answer's span (``settings.span_reader``): "chunk", the reader's span in the quoted
+sentence; or, over the span model's candidates (``rag.spans``), "reader": the reader on the
+sentence alone adds its log-probability of each candidate, its own best span being one more;
+"grammar": the cross-encoder checks the best few.
 
 The span scorer (``rag.spans``) ranks candidates by grammar-level features (type, position,
 overlap); it often cannot tell which of two names in a sentence the question is about. The
@@ -16,11 +23,13 @@ sentence quoted first: ``candidates + 1`` cross-encoder pairs.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
-from rag.extract import SpanExtractor
+from rag.extract import ChunkReader, PassageReading, SpanExtractor
 from rag.rerank import CrossEncoder, titled
-from rag.schema import Evidence
+from rag.schema import Evidence, RetrievedChunk
 from rag.spans import (
     Candidate,
     Reading,
@@ -34,6 +43,92 @@ from rag.spans import (
 )
 
 MASK = "[MASK]"  # BERT's mask token: the cross-encoder's own word for "something here"
+
+
+@dataclass(frozen=True)
+class ChunkSpan:
+    """The reader's best span of one chunk, in document offsets, with the chunk's logits."""
+
+    chunk: RetrievedChunk
+    start: int
+    end: int
+    margin: float  # the span's score over the chunk's [CLS] ("no answer here") score
+    reading: PassageReading  # offsets moved into the document
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text[
+            self.start - self.chunk.start_char : self.end - self.chunk.start_char
+        ]
+
+
+def read_chunks(
+    reader: ChunkReader, question: str, chunks: Sequence[RetrievedChunk]
+) -> list[ChunkSpan]:
+    """Each chunk read after its title; spans only from its own text (what can be quoted).
+    Best margin first."""
+    passages = [titled(c.title, c.text) for c in chunks]
+    out = []
+    for c, p, found in zip(chunks, passages, reader.read(question, passages), strict=True):
+        prefix = len(p) - len(c.text)
+        best = found.best(prefix) if found else None
+        if found is None or best is None:
+            continue
+        reading = found.shifted(c.start_char - prefix)
+        start, end = best[0] + c.start_char - prefix, best[1] + c.start_char - prefix
+        out.append(ChunkSpan(c, start, end, best[2] - found.null, reading))
+    return sorted(out, key=lambda s: -s.margin)
+
+
+def annotate(evidence: Sequence[Evidence], read: Sequence[ChunkSpan]) -> list[Evidence]:
+    """Copies of ``evidence`` with the reader's best span inside each sentence and its margin
+    (over every read chunk holding the sentence), and which hold the best chunks' spans."""
+    out = []
+    for ev in evidence:
+        best: tuple[int, int, float] | None = None
+        reading: PassageReading | None = None
+        rank = 0
+        for k, cs in enumerate(read, start=1):
+            if cs.chunk.doc_id != ev.chunk.doc_id:
+                continue
+            if not (cs.chunk.start_char <= ev.start_char and ev.end_char <= cs.chunk.end_char):
+                continue
+            found = cs.reading.best(ev.start_char, ev.end_char)
+            if found is not None and (best is None or found[2] - cs.reading.null > best[2]):
+                best = (found[0], found[1], found[2] - cs.reading.null)
+                reading = cs.reading
+            if not rank and k <= 2 and ev.start_char <= cs.start and cs.end <= ev.end_char:
+                rank = k
+        if best is None:
+            out.append(ev)
+            continue
+        read_ev = ev.model_copy(
+            update={
+                "reader_margin": round(best[2], 4),
+                "reader_start": best[0] - ev.start_char,
+                "reader_end": best[1] - ev.start_char,
+                "reader_rank": rank,
+            }
+        )
+        read_ev._reading = reading
+        out.append(read_ev)
+    return out
+
+
+def span_margin(ev: Evidence, span: str) -> float | None:
+    """The reader's margin for ``span`` where it stands in ``ev`` (its first occurrence), over
+    "no answer here"; None when the sentence was not read or does not hold the span."""
+    reading: PassageReading | None = ev._reading
+    at = ev.text.find(span) if span else -1
+    if reading is None or at < 0:
+        return None
+    score = reading.score(ev.start_char + at, ev.start_char + at + len(span))
+    return None if score is None else score - reading.null
+
+
+def margin_probability(margin: float) -> float:
+    """The reader's margin as a probability-like score in (0, 1) (its thresholds are fitted)."""
+    return 1 / (1 + math.exp(-max(-30.0, min(30.0, margin))))
 
 
 def masked(sentence: str, start: int, end: int) -> str:
@@ -55,17 +150,21 @@ class SpanReader:
         candidates: int = 3,
         model: SpanModel | None = None,
         extractor: SpanExtractor | None = None,
+        chunk: bool = False,
     ) -> None:
         self.encoder = encoder
         self.candidates = candidates
         self._model = model
         self.extractor = extractor
+        self.chunk = chunk  # the chunk reader's span of the sentence, when it was read
 
     def thresholds(self) -> tuple[float, float]:
         """(short answer, lead) probability thresholds fitted for this reader's backend."""
         model = self.model
         if model is None:
             return 1.0, 1.0
+        if self.chunk:
+            return model.chunk_short_threshold, model.chunk_lead_threshold
         if self.extractor is not None:
             return model.reader_short_threshold, model.reader_lead_threshold
         return model.short_threshold, model.lead_threshold
@@ -73,6 +172,13 @@ class SpanReader:
     @property
     def model(self) -> SpanModel | None:
         return self._model or default_model()
+
+    def accepts(self, span: str, cited: Sequence[Evidence]) -> bool:
+        """Whether the chunk reader scores ``span`` (an LLM's short answer) at least at the
+        short-answer threshold in one of the ``cited`` sentences."""
+        short = self.model.chunk_short_threshold if self.model else 1.0
+        margins = [m for ev in cited if (m := span_margin(ev, span)) is not None]
+        return any(margin_probability(m) >= short for m in margins)
 
     def with_reader(
         self, question: str, ev: Evidence, found: Reading | None = None
@@ -122,6 +228,8 @@ class SpanReader:
         """The best span of ``ev`` for ``question`` (None when it asks for an explanation).
         ``found``: the span model's candidates the decision already scored, re-used."""
         model = self.model
+        if self.chunk:
+            return chunk_span(question, ev)
         if self.extractor is not None:
             found = self.with_reader(question, ev, found)
             weight = model.reader_weight if model else 1.0
@@ -129,3 +237,13 @@ class SpanReader:
             found = self.reading(question, ev, found)
             weight = model.mask_weight if model else 0.0
         return found.best(weight) if found else None
+
+
+def chunk_span(question: str, ev: Evidence) -> ScoredSpan | None:
+    """The chunk reader's span of ``ev`` (None when it was not read, or for a why/how
+    question, whose answer is the sentence itself)."""
+    text = ev.reader_span
+    if text is None or ev.reader_margin is None or question_kind(question) == "explain":
+        return None
+    assert ev.reader_start is not None and ev.reader_end is not None
+    return ScoredSpan(text, ev.reader_start, ev.reader_end, margin_probability(ev.reader_margin))

@@ -8,9 +8,9 @@ The data path: ingest -> store -> retrieve (``RetrievedChunk``) -> select eviden
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, PrivateAttr
 
 from rag.text import scrub_surrogates
 
@@ -78,6 +78,29 @@ class Evidence(BaseModel):
     )
     context: str = Field(default="", description="the sentence before it, in its chunk")
     heading: str = Field(default="", description="the heading of the section it sits in")
+    reader_margin: float | None = Field(
+        default=None,
+        description="the reader's best span in this sentence over 'no answer here' (logits), "
+        "read with its whole chunk; None when its chunk was not read",
+    )
+    reader_start: int | None = Field(default=None, description="that span's offset in text")
+    reader_end: int | None = None
+    reader_rank: int = Field(
+        default=0,
+        description="1 when it holds the reader's best span of all chunks read, "
+        "2 for the second-best chunk's, 0 otherwise",
+    )
+
+    # The reader's logits over the chunk this sentence was read in (rag.extract.PassageReading,
+    # document offsets): any other span of it can be scored (an LLM's short answer, rag.read).
+    _reading: Any = PrivateAttr(default=None)
+
+    @property
+    def reader_span(self) -> str | None:
+        """The reader's best span of this sentence, or None when it was not read."""
+        if self.reader_start is None or self.reader_end is None:
+            return None
+        return self.text[self.reader_start : self.reader_end]
 
 
 class Draft(BaseModel):
@@ -99,15 +122,15 @@ class Citation(BaseModel):
     """A verbatim quote: ``quote == stored_text(doc_id)[start_char:end_char]``."""
 
     n: int
-    doc_id: str
-    title: str
-    source: str | None = None
-    date: str | None = None
-    url: str | None = None
-    chunk_id: str
+    doc_id: InputText
+    title: InputText
+    source: InputText | None = None
+    date: InputText | None = None
+    url: InputText | None = None
+    chunk_id: InputText
     start_char: int
     end_char: int
-    quote: str
+    quote: InputText
     page: int | None = Field(default=None, description="page (or slide) the quote starts on")
 
 
@@ -164,14 +187,24 @@ class AnswerResult(BaseModel):
         "(says nothing about whether it answers the question: see confidence)",
     )
     abstained: bool = False
+    tier: Literal["answer", "guess", "refusal"] = Field(
+        default="refusal",
+        description="answer: confidence at or above the decision's threshold; guess: below it "
+        "but above its floor (shown, labelled a best guess); refusal: 'The briefings don't say.'",
+    )
+    refusal: str | None = Field(
+        default=None,
+        description="why it refused (rag.refusal.Refusal): out_of_scope, no_evidence, "
+        "low_confidence, unsupported; null when it answered",
+    )
     answerer: str
     support: list[SentenceSupport] = []
     retrieved: list[RetrievedChunk] = []
     timings: dict[str, float] = Field(
         default={},
-        description="seconds per step: rewrite, retrieve, select_evidence (which includes "
-        "rerank, the cross-encoder's share), decide, read (the short answer), answer, cite, "
-        "verify, total",
+        description="seconds per step: rewrite, retrieve, read (the reader over the best "
+        "chunks), select_evidence (which includes rerank, the cross-encoder's share), decide, "
+        "span (the short answer), answer, cite, verify, total",
     )
     note: str | None = None
     leads: bool = Field(

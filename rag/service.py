@@ -1,10 +1,12 @@
 """The question-answering service: the whole data path for one question, timed step by step.
 
-rewrite -> screen -> retrieve -> rerank -> select evidence -> decide -> answer -> cite ->
-verify. The system grounds; an answerer only phrases. The decision model (rag/decide.py) says
-how likely the best sentence answers, and below its fitted threshold the service abstains.
-Anything the verifier can't back is dropped, and an answer with nothing left falls back to
-extractive or abstains.
+rewrite -> screen -> retrieve -> rerank -> read -> select evidence -> decide -> answer -> cite
+-> verify. The system grounds; an answerer only phrases. The trained reader reads the best
+chunks (rag/read.py); the decision model (rag/decide.py) says how likely the best sentence
+answers, from the reader's margin and the other signals: from its fitted threshold up the
+service answers, from its floor up it gives a labelled best guess, below it refuses. Anything
+the verifier can't back is dropped, and an answer with nothing left falls back to extractive or
+refuses. Every refusal is written by rag/refusal.py, with its reason.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from rag.cite import answer_sentences, build_citations, keep_cited
 from rag.components import Components
 from rag.decide import AnswerDecider, Assessment, judged_model
 from rag.evidence import EvidenceSelector
-from rag.extract import get_extractor
-from rag.guard import REFUSAL, screen_question
-from rag.read import SpanReader
+from rag.extract import get_chunk_reader, get_extractor
+from rag.guard import screen_question
+from rag.read import SpanReader, annotate, read_chunks
+from rag.refusal import REFUSAL, Refusal, refuse
 from rag.rerank import CrossEncoderReranker, by_evidence, get_cross_encoder
 from rag.retrieve import HybridRetriever
 from rag.rewrite import accept_rewrite, standalone_question
@@ -89,13 +92,22 @@ class QAService:
             components.bm25.idf,
             threshold=settings.decide_threshold,
             consider=settings.decide_consider,
+            floor=settings.decide_floor,
+        )
+        self.chunk_reader = (
+            get_chunk_reader(settings.torch_threads) if settings.reader_chunks > 0 else None
         )
         match settings.span_reader:
             case "reader":
                 extractor = get_extractor(settings.torch_threads)
-            case "grammar":
+            case "grammar" | "chunk":
                 extractor = None
-        self.reader = SpanReader(encoder, settings.span_check_candidates, extractor=extractor)
+        self.reader = SpanReader(
+            encoder,
+            settings.span_check_candidates,
+            extractor=extractor,
+            chunk=settings.span_reader == "chunk" and self.chunk_reader is not None,
+        )
         self.verifier = SupportVerifier(
             components.embedder,
             settings.support_threshold,
@@ -125,6 +137,7 @@ class QAService:
                     model=model,
                     threshold=self.settings.decide_threshold,
                     consider=self.settings.decide_consider,
+                    floor=self.settings.decide_floor,
                     judge=judge.score,
                 )
         return out
@@ -188,6 +201,8 @@ class QAService:
             standalone = standalone_question(question, history)
             if answerer is not None:
                 standalone = self._rewrite(answerer, question, history or []) or standalone
+            if len(standalone) > self.settings.max_question_chars:
+                standalone = question  # a rewrite is held to the limit of a question
         result = AnswerResult(
             question=question,
             standalone_question=standalone,
@@ -196,37 +211,50 @@ class QAService:
             answerer="none",
         )
         result.timings = timings  # pydantic copies on construction; keep filling the same dict
-        refusal = screen_question(question)
-        if refusal:
-            result.note = refusal
-            return result, []
+        if screen_question(question):
+            return refuse(result, Refusal.OUT_OF_SCOPE), []
         with _timed(timings, "retrieve"):
             result.retrieved = self.retrieve(standalone, top_k, filters)
-        with _timed(timings, "select_evidence"):
-            evidence = self.selector.select(standalone, result.retrieved, timings)
+        evidence = self.evidence(standalone, result.retrieved, timings)
         if self.settings.sources_by_evidence:
             result.retrieved = by_evidence(result.retrieved, evidence)
         with _timed(timings, "decide"):
             judged = self.assess(standalone, evidence, answerer)
         if not judged:
-            result.note = "no passage found to answer from"
-            return result, []
+            return refuse(result, Refusal.NO_EVIDENCE), []
         best = judged[0]
         result.confidence = best.confidence
         decider = self.decider_for(answerer)
-        if not decider.answers(best):
-            result.note = (
-                f"no passage answers the question confidently (confidence {best.confidence:.2f}"
-                f" < {decider.threshold:.2f})"
-            )
-            return result, []
-        with _timed(timings, "read"):
+        result.tier = decider.tier(best)
+        if result.tier == "refusal":
+            why = f"confidence {best.confidence:.2f} < {decider.floor:.2f}"
+            return refuse(result, Refusal.LOW_CONFIDENCE, why), []
+        with _timed(timings, "span"):
             span = self.reader.read(standalone, best.evidence, best.reading)
         short_threshold, lead_threshold = self.reader.thresholds()
         if span and span.probability >= short_threshold:
             result.short_answer = span.text  # provisional: kept only if cited (_settle)
-            result.leads = span.probability >= lead_threshold
+            # A best guess never leads: its span is shown as a guess, after the quote.
+            result.leads = span.probability >= lead_threshold and result.tier == "answer"
         return result, evidence
+
+    def evidence(
+        self, question: str, chunks: list[RetrievedChunk], timings: dict[str, float] | None = None
+    ) -> list[Evidence]:
+        """The evidence sentences the decision judges: the reader reads the best chunks, the
+        cross-encoder's best sentences are kept with those holding the reader's best spans,
+        and each is annotated with the reader's margin (``rag.read``)."""
+        timings = timings if timings is not None else {}
+        read = []
+        if self.chunk_reader is not None and chunks:
+            with _timed(timings, "read"):
+                read = read_chunks(
+                    self.chunk_reader, question, chunks[: self.settings.reader_chunks]
+                )
+        pinned = [(s.chunk.doc_id, s.start, s.end) for s in read[: self.settings.reader_pinned]]
+        with _timed(timings, "select_evidence"):
+            evidence = self.selector.select(question, chunks, timings, pinned)
+        return annotate(evidence, read) if read else evidence
 
     def resolve_answerer(self, name: str | None) -> str:
         name = name or self.default_answerer
@@ -284,10 +312,17 @@ class QAService:
                     draft = self._draft(name, result.standalone_question, shown)
                 else:
                     parts: list[str] = []
+                    sent = 0
                     try:
                         for delta in stream(result.standalone_question, shown):
                             parts.append(delta)
-                            yield delta
+                            text = "".join(parts)
+                            # What may still become "The briefings don't say." is held back:
+                            # a client never sees a refusal that the final answer overrules.
+                            if REFUSAL.startswith(text.strip()):
+                                continue
+                            yield text[sent:]
+                            sent = len(text)
                         to_draft = getattr(impl, "to_draft", None)
                         text = "".join(parts)
                         draft = (
@@ -371,15 +406,8 @@ class QAService:
                 result.note = attempt.note
                 self._settle(result, attempt, evidence)
                 return
-        result.answer, result.citations, result.abstained, result.grounded = (
-            REFUSAL,
-            [],
-            True,
-            False,
-        )
         result.answerer = draft.answerer
-        result.short_answer, result.leads = None, False
-        result.note = "no answer sentence was supported by its citations"
+        refuse(result, Refusal.UNSUPPORTED)
 
     def _settle(self, result: AnswerResult, draft: Draft, evidence: list[Evidence]) -> None:
         """Confidence and short answer of a verified answer, from what it really cites.
@@ -394,26 +422,39 @@ class QAService:
         if draft.confidence is not None:  # an answerer's own doubt can only lower it
             result.confidence = round(min(result.confidence, draft.confidence), 4)
         span = draft.short_answer or result.short_answer
+        if draft.short_answer and self.chunk_reader is not None:
+            cited_ev = [e for e in evidence if (e.chunk.doc_id, e.start_char) in places(result)]
+            if not self.reader.accepts(draft.short_answer, cited_ev):
+                span = result.short_answer  # the reader's answer stands
         quotes = [c.quote for c in result.citations]
         result.short_answer = span if span and any(span in q for q in quotes) else None
         result.leads = result.leads and result.short_answer is not None
-        if result.confidence < self.settings.low_confidence_below:
+        if result.tier == "guess":
+            guess = f"best guess (confidence {result.confidence:.2f}, below the answer threshold)"
+            result.note = f"{result.note}; {guess}" if result.note else guess
+        elif result.confidence < self.settings.low_confidence_below:
             low = (
                 f"low confidence ({result.confidence:.2f}): the quotes may not answer the question"
             )
             result.note = f"{result.note}; {low}" if result.note else low
 
 
-# The keys of ``AnswerResult.timings``: ``rerank`` (the cross-encoder) is part of
-# ``select_evidence``; ``read`` (the short answer's span) is missing when the service
-# abstains before it; ``total`` is the whole question.
+def places(result: AnswerResult) -> set[tuple[str, int]]:
+    """(doc_id, start) of each citation of ``result``."""
+    return {(c.doc_id, c.start_char) for c in result.citations}
+
+
+# The keys of ``AnswerResult.timings``: ``read`` is the chunk reader; ``rerank`` (the
+# cross-encoder) is part of ``select_evidence``; ``span`` (the short answer's span) is missing
+# when the service abstains before it; ``total`` is the whole question.
 STEPS = (
     "rewrite",
     "retrieve",
+    "read",
     "rerank",
     "select_evidence",
     "decide",
-    "read",
+    "span",
     "answer",
     "cite",
     "verify",

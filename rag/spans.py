@@ -347,12 +347,17 @@ class SpanModel:
     reader_weight: float = 1.0
     reader_short_threshold: float = 0.5
     reader_lead_threshold: float = 0.5
+    # The chunk reader's span (rag.read.chunk_span): the same two thresholds on its margin's
+    # probability.
+    chunk_short_threshold: float = 0.5
+    chunk_lead_threshold: float = 0.5
     fitted_on: str = ""
 
     @classmethod
     def load(cls, path: Path = SPAN_MODEL) -> SpanModel:
         keys = ["short_threshold", "lead_threshold", "mask_weight"]
         keys += ["reader_weight", "reader_short_threshold", "reader_lead_threshold"]
+        keys += ["chunk_short_threshold", "chunk_lead_threshold"]
         weights, values, fitted_on = load_fitted(path, FEATURES, keys)
         return cls(weights, *values, fitted_on=fitted_on)
 

@@ -505,8 +505,9 @@ def export(model, tokenizer, out: Path) -> None:
 # ---------------------------------------------------------------------------- training
 
 
-def export_best(model, tokenizer, work: Path, out: Path | None) -> None:
-    """Export the checkpoint with the best held-out F1 (else ``model`` as it is) to ``out``."""
+def export_best(model, tokenizer, work: Path, out: Path | None, base: str) -> None:
+    """Export the checkpoint with the best held-out F1 (else ``model`` as it is) to ``out``,
+    with ``training.json``: the base, the data, and that checkpoint's log line."""
     import torch
 
     if out is None:
@@ -515,6 +516,16 @@ def export_best(model, tokenizer, work: Path, out: Path | None) -> None:
     if best.exists():
         model.load_state_dict(torch.load(best))
     export(model, tokenizer, out)
+    rows = [json.loads(line) for line in (work / "log.jsonl").read_text().splitlines()]
+    checkpoints = [r for r in rows if r.get("event") == "checkpoint"]
+    summary = {
+        "made_by": "scripts/train_reader.py",
+        "base": base,
+        "data": "SQuAD train in SQuAD 2.0 format (CC BY-SA 4.0), ../shared/training/squad-train",
+        "held_out": f"{HELD_OUT_ARTICLES} train articles, {HELD_OUT_QUESTIONS} questions scored",
+        "exported_checkpoint": max(checkpoints, key=lambda r: r["best_f1"], default=None),
+    }
+    (out / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
 
 
 def atomic_save(obj, path: Path) -> None:
@@ -638,7 +649,7 @@ def main() -> None:
         )
 
     if args.export_only:
-        export_best(model, tokenizer, args.work, args.export)
+        export_best(model, tokenizer, args.work, args.export, args.base)
         return
     model.train()
     budget_end = time.time() + args.minutes * 60
@@ -678,7 +689,7 @@ def main() -> None:
             state["pos"] = 0
     checkpoint(losses, since_windows / max(1e-6, time.time() - since))
     if args.export:
-        export_best(model, tokenizer, args.work, args.export)
+        export_best(model, tokenizer, args.work, args.export, args.base)
         log_line(log_path, {"event": "export", "to": str(args.export), "best_f1": state["best_f1"]})
 
 

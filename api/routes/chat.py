@@ -51,8 +51,9 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 def split_messages(messages: list[ChatMessage], settings: Settings) -> tuple[str, list[ChatTurn]]:
     """(question, history): the last user message, and the user/assistant turns before it.
 
-    History is cut to the last ``max_history_turns`` turns instead of refused, since chat
-    clients resend the whole conversation every time.
+    History is cut to the last ``max_history_turns`` turns, and to ``max_history_chars``
+    characters, instead of refused, since chat clients resend the whole conversation every
+    time.
     """
     last = next((i for i in range(len(messages) - 1, -1, -1) if messages[i].role == "user"), None)
     if last is None:
@@ -65,7 +66,22 @@ def split_messages(messages: list[ChatMessage], settings: Settings) -> tuple[str
     ]
     if settings.max_history_turns <= 0:
         return question, []
-    return question, history[-settings.max_history_turns :]
+    return question, within_chars(history[-settings.max_history_turns :], settings)
+
+
+def within_chars(history: list[ChatTurn], settings: Settings) -> list[ChatTurn]:
+    """The latest turns that fit ``max_history_chars`` together; a latest turn longer than
+    that alone keeps its last ``max_history_chars`` characters."""
+    kept: list[ChatTurn] = []
+    room = settings.max_history_chars
+    for turn in reversed(history):
+        if len(turn.content) > room:
+            if not kept and room > 0:
+                kept.append(turn.model_copy(update={"content": turn.content[-room:]}))
+            break
+        kept.append(turn)
+        room -= len(turn.content)
+    return kept[::-1]
 
 
 def pick_answerer(service: QAService, model: str | None) -> str | None:
@@ -99,6 +115,7 @@ def grounding(result: AnswerResult) -> dict[str, Any]:
         "abstained": result.abstained,
         "short_answer": result.short_answer,
         "leads": result.leads,
+        "tier": result.tier,
         "confidence": result.confidence,
         "note": result.note,
     }
@@ -141,6 +158,7 @@ def chat_completions(
             abstained=result.abstained,
             short_answer=result.short_answer,
             leads=result.leads,
+            tier=result.tier,
             confidence=result.confidence,
             note=result.note,
             usage=request_usage(body, result.answer),

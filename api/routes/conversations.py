@@ -15,11 +15,12 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import PlainTextResponse
@@ -61,13 +62,14 @@ class TurnIn(BaseModel):
     question: InputText = Field(max_length=20_000)
     answer: InputText = Field(max_length=50_000)
     citations: list[Citation] = Field(default_factory=list, max_length=100)
-    short_answer: str | None = Field(default=None, max_length=2_000)
+    short_answer: InputText | None = Field(default=None, max_length=2_000)
     leads: bool = False
+    tier: Literal["answer", "guess", "refusal"] | None = None
     confidence: float = Field(default=0.0, ge=0.0, le=1.0)
     grounded: bool = False
     abstained: bool = False
-    note: str | None = Field(default=None, max_length=2_000)
-    model: str | None = Field(default=None, max_length=200)
+    note: InputText | None = Field(default=None, max_length=2_000)
+    model: InputText | None = Field(default=None, max_length=200)
 
 
 class Turn(TurnIn):
@@ -353,9 +355,21 @@ def export_conversation(cid: str, store: StoreDep, owner: OwnerDep) -> PlainText
     found = store.get(owner, cid)
     if found is None:
         raise _missing(cid)
-    name = "".join(ch if ch.isalnum() else "-" for ch in found.title.lower()).strip("-")[:60]
     return PlainTextResponse(
         to_markdown(found),
         media_type="text/markdown; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name or "conversation"}.md"'},
+        headers={"Content-Disposition": attachment(found.title)},
     )
+
+
+def attachment(title: str) -> str:
+    """A Content-Disposition for ``title``.md: an ASCII ``filename`` and, for any title, the
+    UTF-8 ``filename*`` of RFC 6266 / 5987 (a header must encode as Latin-1)."""
+
+    def slug(keep: Callable[[str], bool]) -> str:
+        name = "".join(ch if keep(ch) else "-" for ch in title.lower()).strip("-")[:60]
+        return f"{name or 'conversation'}.md"
+
+    plain = slug(lambda ch: ch.isascii() and ch.isalnum())
+    full = slug(str.isalnum)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(full)}"

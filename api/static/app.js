@@ -513,6 +513,9 @@
     const sentences = el("p", "cited");
     renderAnswer(sentences, withoutLead(text, short), citations);
     const parts = [];
+    if (final.tier === "guess" && !final.abstained) {
+      parts.push(el("p", "guess-label", "Best guess: below the confidence needed to answer."));
+    }
     if (short) {
       const line = el("p", final.leads ? "short-answer leads" : "short-answer guess");
       if (final.leads) line.append(el("strong", null, short));

@@ -30,6 +30,10 @@
     hasans_f1: "SQuAD 2.0 F1 over answerable questions only",
     noans_accuracy: "SQuAD 2.0 score over unanswerable questions only (refusing is right)",
     mean_confidence: "average calibrated confidence the service reported for its answers",
+    answer_tier_precision:
+      "of the answers given at or above the answer threshold, the share that are right",
+    guess_share: "share of questions answered with a labelled best guess (below the threshold)",
+    guess_precision: "of the best guesses, the share that are right",
     errors: "questions that failed with an error (counted as wrong)",
   };
 

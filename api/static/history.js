@@ -7,7 +7,7 @@ const BriefQAHistory = (() => {
   const { apiFetch, errorMessage, el } = BriefQA;
   const CURRENT = "briefqa.conversation";
   const SAVED_FIELDS = [
-    "citations", "short_answer", "leads", "confidence", "grounded", "abstained", "note",
+    "citations", "short_answer", "leads", "tier", "confidence", "grounded", "abstained", "note",
   ];
 
   let currentId = null;

@@ -28,6 +28,7 @@ from rag.answer.prompts import (
     static_prefix,
 )
 from rag.config import Settings
+from rag.decide import judged_model
 from rag.rewrite import last_exchange
 from rag.schema import ChatTurn, Draft, Evidence
 
@@ -283,9 +284,11 @@ _CACHE_LOCK = threading.Lock()
 
 
 def local_judge(settings: Settings) -> LLMJudge | None:
-    """The process-wide judge on the default local model, or None when ``llm_judge`` is off
-    or another model is configured (the judged decision model was fitted for the default)."""
-    if not settings.llm_judge or settings.llm_model_path is not None:
+    """The process-wide judge on the default local model, or None when ``llm_judge`` is off,
+    another model is configured (the judged decision model was fitted for the default), or no
+    judged decision model is committed for the current features (then the judge would be a
+    second model loaded for nothing)."""
+    if not settings.llm_judge or settings.llm_model_path is not None or judged_model() is None:
         return None
     path = local_model_path(settings)
     key = (str(path), settings.llm_threads)

@@ -18,10 +18,9 @@ from collections.abc import Sequence
 
 from llama_index.core.llms import ChatMessage, MessageRole
 
+from rag.refusal import REFUSAL
 from rag.schema import Evidence
 from rag.text import strip_citations
-
-REFUSAL = "The briefings don't say."
 
 SYSTEM_PROMPT = f"""\
 You answer questions about news briefings. Use only the numbered evidence sentences in \

@@ -128,9 +128,10 @@ def test_refusal_and_rules_are_in_the_prompt() -> None:
     assert static_prefix().count(REFUSAL) >= 2  # stated as a rule and shown as an example
 
 
-def test_refusal_matches_the_guard() -> None:
-    guard = pytest.importorskip("rag.guard", reason="rag.guard not present")
-    assert guard.REFUSAL == REFUSAL
+def test_the_prompt_refuses_in_the_services_own_words() -> None:
+    from rag import refusal
+
+    assert REFUSAL == refusal.REFUSAL == "The briefings don't say."
 
 
 def test_evidence_cannot_open_a_chat_turn_or_fake_a_number() -> None:

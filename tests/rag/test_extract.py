@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.extract import SpanExtractor, best_spans, get_extractor
+from rag.extract import ChunkReader, SpanExtractor, best_spans, get_chunk_reader, get_extractor
 from rag.models import READER, ModelFileError, model_dir
 
 COMPACT = (
@@ -70,7 +70,13 @@ def test_batches_give_the_same_spans_as_one_by_one(reader: SpanExtractor) -> Non
     together = reader.extract("Who designed it?", passages)
     alone = [reader.extract("Who designed it?", [p])[0] for p in passages]
     assert together[2] is None and alone[2] is None
-    assert [e.text for e in together[:2] if e] == [e.text for e in alone[:2] if e]
+    # int8 activations are scaled per batch (padding included): scores move a little, and the
+    # span of a passage that does not answer (the compact: margin far below 0) is arbitrary.
+    for t, a in zip(together[:2], alone[:2], strict=True):
+        assert t is not None and a is not None
+        assert abs(t.margin - a.margin) < 0.5
+        assert t.text == a.text or a.margin < 0
+    assert alone[1] is not None and alone[1].text == "Tomas Verhey" and alone[1].margin > 0
 
 
 def test_a_damaged_reader_file_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -78,3 +84,53 @@ def test_a_damaged_reader_file_is_refused(tmp_path) -> None:  # type: ignore[no-
         (tmp_path / name).write_bytes(b"not the model")
     with pytest.raises(ModelFileError, match="sha256"):
         model_dir(READER, tmp_path)
+
+
+SUMMIT = (
+    "The Harlow water summit opened in Calvania on Monday. Ministers from six states attended "
+    "the talks on the river's shared reservoirs. Representing Dravia was Foreign Minister "
+    "Anna Velt, who also chaired the closing session."
+)
+
+
+@pytest.fixture(scope="module")
+def chunk_reader() -> ChunkReader:
+    found = get_chunk_reader(1)
+    assert found is not None, "rag/data/reader/ must ship the trained reader"
+    return found
+
+
+ASKED = "Who represented Dravia at the Harlow water summit?"
+
+
+def _margin(reader: ChunkReader, question: str, passage: str) -> tuple[str, float]:
+    (reading,) = reader.read(question, [passage])
+    assert reading is not None
+    start, end, score = reading.best()
+    return passage[start:end], score - reading.null
+
+
+def test_the_chunk_reader_reads_a_sentence_after_the_ones_that_name_its_event(
+    chunk_reader: ChunkReader,
+) -> None:
+    span, margin = _margin(chunk_reader, ASKED, SUMMIT)
+    assert "Anna Velt" in span and margin > 0
+
+
+def test_a_near_miss_scores_below_the_question_it_imitates(chunk_reader: ChunkReader) -> None:
+    _, right = _margin(chunk_reader, ASKED, SUMMIT)
+    _, swapped = _margin(chunk_reader, ASKED.replace("Dravia", "Estmark"), SUMMIT)
+    _, absent = _margin(chunk_reader, "How much did the Harlow water summit cost?", SUMMIT)
+    assert right > swapped and right > absent
+
+
+def test_a_long_passage_is_read_in_overlapping_windows(chunk_reader: ChunkReader) -> None:
+    filler = " ".join(f"The {n}th lock of the canal was rebuilt in stone." for n in range(4, 40))
+    passage = f"{filler} {SUMMIT}"
+    (reading,) = chunk_reader.read(ASKED, [passage])
+    assert reading is not None and len(reading.windows) > 1
+    starts = [int(w.offsets[0, 0]) for w in reading.windows]
+    ends = [int(w.offsets[-1, 1]) for w in reading.windows]
+    assert starts == sorted(starts) and all(s < e for s, e in zip(starts[1:], ends, strict=False))
+    start, end, _ = reading.best()
+    assert "Anna Velt" in passage[start:end]

@@ -18,7 +18,7 @@ from rag.guard import reads_as_instructions, screen_question
     ],
 )
 def test_hostile_requests_are_refused(question: str) -> None:
-    assert screen_question(question) is not None
+    assert screen_question(question)
 
 
 @pytest.mark.parametrize(
@@ -30,7 +30,7 @@ def test_hostile_requests_are_refused(question: str) -> None:
     ],
 )
 def test_ordinary_questions_pass(question: str) -> None:
-    assert screen_question(question) is None
+    assert not screen_question(question)
 
 
 @pytest.mark.parametrize(

@@ -92,11 +92,13 @@ def test_leading_short_answer_is_bold_and_the_quote_is_shown_once(
             grounded=True,
             short_answer=SHORT,
             leads=True,
+            tier="answer",
             confidence=0.93,
         ),
     )
     message = ask(page, "Who said the ferry terminal would stay open?")
     expect(message.locator(".short-answer strong")).to_have_text(SHORT)
+    expect(message.locator(".guess-label")).to_have_count(0)
     expect(message.locator(".cited")).to_have_text(f"{QUOTE} [1]")
     assert message.inner_text().count(QUOTE) == 1  # not again in the source card
     expect(message.locator(".sources .quote")).to_have_count(0)
@@ -122,11 +124,14 @@ def test_low_confidence_answer_is_a_guess_not_bold(
             grounded=True,
             short_answer=SHORT,
             leads=False,
+            tier="guess",
             confidence=0.31,
             note=note,
         ),
     )
     message = ask(page, "Who keeps the ferry terminal open?")
+    # A best guess (below the answer threshold, above the floor) says so before anything else.
+    expect(message.locator(".guess-label")).to_contain_text("Best guess")
     expect(message.locator(".short-answer")).to_have_text(f"Best guess: {SHORT}")
     expect(message.locator(".short-answer strong")).to_have_count(0)
     status = message.locator(".answer-status")
