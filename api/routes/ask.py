@@ -60,6 +60,10 @@ def ask(
             f"history longer than {settings.max_history_turns} turns",
             len(body.history),
         )
+    chars = sum(len(turn.content) for turn in body.history)
+    if chars > settings.max_history_chars:
+        why = f"history longer than {settings.max_history_chars} characters"
+        raise invalid(("body", "history"), why, chars)
     top_k = check_top_k(body.top_k, settings)
     answerer = check_answerer(service, body.answerer)
     with lock.read():

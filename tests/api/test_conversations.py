@@ -3,9 +3,11 @@ deleted, exported as Markdown with their citations, and kept apart per API key."
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -151,3 +153,36 @@ def test_each_api_key_sees_only_its_own_conversations(keyed: TestClient) -> None
     ):
         assert keyed.request(method, path, headers=b).status_code == 404
     assert keyed.get(f"/v1/conversations/{cid}", headers=a).json()["turns"] == 1
+
+
+@pytest.mark.parametrize("title", ["Санкции и поставки", "制裁与供应", "Café tariffs"])
+def test_a_title_in_any_script_exports_with_an_rfc_6266_file_name(
+    client: TestClient, title: str
+) -> None:
+    cid = new(client, title=title)
+    client.post(f"/v1/conversations/{cid}/messages", json=TURN)
+    response = client.get(f"/v1/conversations/{cid}/export.md")
+    assert response.status_code == 200
+    disposition = response.headers["content-disposition"]
+    disposition.encode("latin-1")  # a header that can be sent at all
+    assert "filename*=UTF-8''" in disposition
+    expected = "".join(ch if ch.isalnum() else "-" for ch in title.lower()).strip("-")
+    assert quote(f"{expected}.md") in disposition
+    assert response.text.startswith(f"# {title}\n")
+
+
+def test_a_lone_surrogate_in_a_turn_or_a_model_name_is_never_a_500(client: TestClient) -> None:
+    cid = new(client, title="Surrogates")
+
+    def post(path: str, body: dict[str, Any]) -> int:
+        # JSON's \\ud800 escape, as a client in another language may send it.
+        raw = json.dumps(body).encode()
+        return client.post(
+            path, content=raw, headers={"Content-Type": "application/json"}
+        ).status_code
+
+    turn = {**TURN, "note": "x\ud800", "model": "extractive\udfff", "short_answer": "Mayor\ud800"}
+    assert post(f"/v1/conversations/{cid}/messages", turn) < 500
+    chat = {"model": "x\ud800", "messages": [{"role": "user", "content": "Who?"}]}
+    assert 400 <= post("/v1/chat/completions", chat) < 500
+    assert 400 <= post("/v1/ask", {"question": "Who?", "answerer": "x\ud800"}) < 500
