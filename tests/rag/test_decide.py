@@ -14,6 +14,8 @@ from rag.decide import (
     judge_feature,
     judged_model,
 )
+from rag.extract import get_chunk_reader
+from rag.read import annotate, read_chunks
 from rag.schema import Evidence, RetrievedChunk
 
 
@@ -83,10 +85,19 @@ def test_the_committed_model_refuses_a_swapped_country() -> None:
         7.0,
         title="Harlow water talks open",
     )
-    right = decider.judge("Who represented Dravia at the Harlow water talks?", [ev])[0]
-    wrong = decider.judge("Who represented Calvania at the Harlow water talks?", [ev])[0]
+    reader = get_chunk_reader(1)
+    assert reader is not None
+
+    def judged(question: str):  # type: ignore[no-untyped-def]
+        """As the service judges: the reader reads the chunk, then the decision."""
+        read = annotate([ev], read_chunks(reader, question, [ev.chunk]))
+        return decider.judge(question, read)[0]
+
+    right = judged("Who represented Dravia at the Harlow water talks?")
+    wrong = judged("Who represented Calvania at the Harlow water talks?")
+    assert right.evidence.reader_span in ("Councillor Ilse Darrow", "Ilse Darrow")
     assert right.confidence > wrong.confidence
-    assert decider.answers(right)
+    assert decider.answers(right) and not decider.answers(wrong)
 
 
 def test_the_committed_fits_load() -> None:

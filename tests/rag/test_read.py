@@ -49,8 +49,9 @@ def test_the_masking_check_finds_the_span_the_question_is_about(
     encoder: Recording, question: str, sentence: str, answer: str
 ) -> None:
     ev = _ev(sentence, 5.0)
+    # (Until the stop-24 refit the span model alone picked another span for the bridge.)
     alone = best_span(question, sentence, (ev.chunk.title, "", sentence))
-    assert alone is not None and alone.text != answer  # the span model alone picks another
+    assert alone is not None
     span = SpanReader(encoder, 3).read(question, ev)
     assert span is not None and span.text == answer
     assert sentence[span.start : span.end] == answer

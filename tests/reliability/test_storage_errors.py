@@ -105,8 +105,13 @@ def test_api_disk_full_is_507_then_recovers(
             filler.unlink()
             retried = client.post("/v1/documents", **upload)  # type: ignore[arg-type]
             assert retried.status_code == 200, retried.text
+            # Stored whole and searchable: the question finds the new document. (Whether the
+            # service answers "entry 7" among 300 near-identical entries is the reader's call,
+            # not storage's: since stop 24 it refuses it.)
+            assert client.get("/v1/documents/harbour-log.txt").status_code == 200
             asked = client.post("/v1/ask", json={"question": "How many boats were in entry 7?"})
-            assert asked.status_code == 200 and "21 boats" in asked.json()["answer"]
+            assert asked.status_code == 200
+            assert "harbour-log.txt" in {r["doc_id"] for r in asked.json()["retrieved"]}
 
 
 def test_api_read_only_data_dir_is_503_with_reason(tmp_path: Path, embedder: Embedder) -> None:
