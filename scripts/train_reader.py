@@ -136,6 +136,21 @@ class Windows:
         return len(self.start)
 
 
+def windowed(tokenizer, part: list[Question], max_length: int, stride: int, **extra):
+    """The questions with their passages cut into overlapping windows (one encoding each,
+    with character offsets and the question each came from)."""
+    return tokenizer(
+        [q.question for q in part],
+        [q.passage for q in part],
+        truncation="only_second",
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        **extra,
+    )
+
+
 def make_windows(
     tokenizer, questions: list[Question], max_length: int, stride: int, chunk: int = 2000
 ) -> Windows:
@@ -144,15 +159,7 @@ def make_windows(
     type_start, starts, ends, qidx, kinds = [], [], [], [], []
     for lo in range(0, len(questions), chunk):
         part = questions[lo : lo + chunk]
-        enc = tokenizer(
-            [q.question for q in part],
-            [q.passage for q in part],
-            truncation="only_second",
-            max_length=max_length,
-            stride=stride,
-            return_overflowing_tokens=True,
-            return_offsets_mapping=True,
-        )
+        enc = windowed(tokenizer, part, max_length, stride)
         for w, src in enumerate(enc["overflow_to_sample_mapping"]):
             q = part[src]
             seq = enc.sequence_ids(w)
@@ -273,17 +280,7 @@ def read_questions(
     with torch.no_grad():
         for lo in range(0, len(questions), 32):
             part = questions[lo : lo + 32]
-            enc = tokenizer(
-                [q.question for q in part],
-                [q.passage for q in part],
-                truncation="only_second",
-                max_length=max_length,
-                stride=stride,
-                return_overflowing_tokens=True,
-                return_offsets_mapping=True,
-                padding=True,
-                return_tensors="pt",
-            )
+            enc = windowed(tokenizer, part, max_length, stride, padding=True, return_tensors="pt")
             offsets = enc.pop("offset_mapping").tolist()
             mapping = enc.pop("overflow_to_sample_mapping").tolist()
             out = model(**enc)
