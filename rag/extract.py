@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 from scipy.special import log_softmax
@@ -28,6 +28,8 @@ from rag.models import READER, PairModel, padded_inputs
 
 if TYPE_CHECKING:
     from tokenizers import Encoding
+
+R = TypeVar("R", bound=PairModel)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,12 @@ class Extracted:
     def margin(self) -> float:
         """How much more the reader believes the span than "no answer" (logit units)."""
         return self.score - self.null
+
+
+def passage_pieces(enc: Encoding) -> np.ndarray:
+    """Which word pieces of a (question, passage) encoding are the passage's own: the second
+    sequence, not [SEP], not empty (the only places an answer may start or end)."""
+    return np.array([t == 1 and b > a for t, (a, b) in zip(enc.type_ids, enc.offsets, strict=True)])
 
 
 def best_spans(
@@ -98,10 +106,7 @@ class SpanExtractor(PairModel):
             for row, (i, enc) in enumerate(zip(batch, encodings, strict=True)):
                 n = len(enc.ids)
                 start, end = np.asarray(starts[row][:n]), np.asarray(ends[row][:n])
-                # The passage's own word pieces: second sequence, not [SEP], not empty.
-                allowed = np.array(
-                    [t == 1 and b > a for t, (a, b) in zip(enc.type_ids, enc.offsets, strict=True)]
-                )
+                allowed = passage_pieces(enc)
                 if not allowed.any():
                     continue
                 first, last = best_spans(start, end, allowed, self.max_answer_tokens)
@@ -228,12 +233,8 @@ class ChunkReader(PairModel):
                 ["start_logits", "end_logits"], padded_inputs([e for _, e in batch])
             )
             for row, (i, enc) in enumerate(batch):
-                keep = [
-                    j
-                    for j, (t, (a, b)) in enumerate(zip(enc.type_ids, enc.offsets, strict=True))
-                    if t == 1 and b > a
-                ]
-                if not keep:
+                keep = np.flatnonzero(passage_pieces(enc))
+                if not keep.size:
                     continue
                 offsets = np.array([enc.offsets[j] for j in keep], dtype=np.int64)
                 found.setdefault(i, []).append(
@@ -248,29 +249,27 @@ class ChunkReader(PairModel):
 
 
 _instances_lock = threading.Lock()
-_chunk_readers: dict[int, ChunkReader] = {}
+_instances: dict[tuple[type, int], PairModel] = {}
+
+
+def _shared(cls: type[R], threads: int) -> R | None:
+    """The process-wide ``cls`` for ``threads``, or None when its files are not shipped."""
+    if not (cls.bundled and (cls.bundled / "model.onnx").is_file()):
+        return None
+    with _instances_lock:
+        found = _instances.get((cls, threads))
+        if found is None:
+            found = _instances[(cls, threads)] = cls(threads=threads)
+    assert isinstance(found, cls)
+    return found
 
 
 def get_chunk_reader(threads: int = 1) -> ChunkReader | None:
     """The process-wide chunk reader for ``threads``, or None when its files are not shipped."""
-    if not (ChunkReader.bundled and (ChunkReader.bundled / "model.onnx").is_file()):
-        return None
-    with _instances_lock:
-        reader = _chunk_readers.get(threads)
-        if reader is None:
-            reader = _chunk_readers[threads] = ChunkReader(threads=threads)
-    return reader
-
-
-_instances: dict[int, SpanExtractor] = {}
+    return _shared(ChunkReader, threads)
 
 
 def get_extractor(threads: int = 1) -> SpanExtractor | None:
-    """The process-wide reader for ``threads``, or None when its files are not shipped."""
-    if not (SpanExtractor.bundled and (SpanExtractor.bundled / "model.onnx").is_file()):
-        return None
-    with _instances_lock:
-        extractor = _instances.get(threads)
-        if extractor is None:
-            extractor = _instances[threads] = SpanExtractor(threads=threads)
-    return extractor
+    """The process-wide sentence reader for ``threads``, or None when its files are not
+    shipped."""
+    return _shared(SpanExtractor, threads)

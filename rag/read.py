@@ -23,12 +23,11 @@ sentence quoted first: ``candidates + 1`` cross-encoder pairs.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from rag.extract import ChunkReader, PassageReading, SpanExtractor
-from rag.rerank import CrossEncoder, titled
+from rag.rerank import CrossEncoder, sigmoid, titled
 from rag.schema import Evidence, RetrievedChunk
 from rag.spans import (
     Candidate,
@@ -80,9 +79,12 @@ def read_chunks(
     return sorted(out, key=lambda s: -s.margin)
 
 
-def annotate(evidence: Sequence[Evidence], read: Sequence[ChunkSpan]) -> list[Evidence]:
+def annotate(
+    evidence: Sequence[Evidence], read: Sequence[ChunkSpan], ranked: int
+) -> list[Evidence]:
     """Copies of ``evidence`` with the reader's best span inside each sentence and its margin
-    (over every read chunk holding the sentence), and which hold the best chunks' spans."""
+    (over every read chunk holding the sentence), and which hold the best ``ranked`` chunks'
+    spans (``Evidence.reader_rank``: the sentences evidence selection pinned)."""
     out = []
     for ev in evidence:
         best: tuple[int, int, float] | None = None
@@ -97,7 +99,7 @@ def annotate(evidence: Sequence[Evidence], read: Sequence[ChunkSpan]) -> list[Ev
             if found is not None and (best is None or found[2] - cs.reading.null > best[2]):
                 best = (found[0], found[1], found[2] - cs.reading.null)
                 reading = cs.reading
-            if not rank and k <= 2 and ev.start_char <= cs.start and cs.end <= ev.end_char:
+            if not rank and k <= ranked and ev.start_char <= cs.start and cs.end <= ev.end_char:
                 rank = k
         if best is None:
             out.append(ev)
@@ -128,7 +130,7 @@ def span_margin(ev: Evidence, span: str) -> float | None:
 
 def margin_probability(margin: float) -> float:
     """The reader's margin as a probability-like score in (0, 1) (its thresholds are fitted)."""
-    return 1 / (1 + math.exp(-max(-30.0, min(30.0, margin))))
+    return float(sigmoid(margin))
 
 
 def masked(sentence: str, start: int, end: int) -> str:

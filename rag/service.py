@@ -251,10 +251,11 @@ class QAService:
                 read = read_chunks(
                     self.chunk_reader, question, chunks[: self.settings.reader_chunks]
                 )
-        pinned = [(s.chunk.doc_id, s.start, s.end) for s in read[: self.settings.reader_pinned]]
+        ranked = self.settings.reader_pinned
+        pinned = [(s.chunk.doc_id, s.start, s.end) for s in read[:ranked]]
         with _timed(timings, "select_evidence"):
             evidence = self.selector.select(question, chunks, timings, pinned)
-        return annotate(evidence, read) if read else evidence
+        return annotate(evidence, read, ranked) if read else evidence
 
     def resolve_answerer(self, name: str | None) -> str:
         name = name or self.default_answerer

@@ -90,7 +90,7 @@ def test_the_committed_model_refuses_a_swapped_country() -> None:
 
     def judged(question: str):  # type: ignore[no-untyped-def]
         """As the service judges: the reader reads the chunk, then the decision."""
-        read = annotate([ev], read_chunks(reader, question, [ev.chunk]))
+        read = annotate([ev], read_chunks(reader, question, [ev.chunk]), ranked=2)
         return decider.judge(question, read)[0]
 
     right = judged("Who represented Dravia at the Harlow water talks?")

@@ -106,7 +106,7 @@ def test_every_sentence_gets_its_own_margin_from_the_chunks_logits() -> None:
     first = _sentence("The Harlow summit met in Calvania.", chunk)
     answer = _sentence("Representing Dravia was Anna Velt, its finance minister.", chunk, 2)
     other = _sentence("Elsewhere.", _chunk("Elsewhere.", 0, "x"), 3)
-    got = annotate([first, answer, other], read)
+    got = annotate([first, answer, other], read, ranked=2)
     assert got[1].reader_span == "Anna Velt" and got[1].reader_margin == 9.0
     assert got[1].reader_rank == 1
     assert got[0].reader_margin == -1.0 and got[0].reader_rank == 0  # no answer in it
@@ -128,7 +128,9 @@ def test_an_llms_short_answer_stands_only_where_the_reader_scores_it() -> None:
     reading = _reading(TEXT, "Anna Velt").shifted(BASE)
     read = [ChunkSpan(chunk, BASE + TEXT.index("Anna"), BASE + TEXT.index(","), 9.0, reading)]
     (answer,) = annotate(
-        [_sentence("Representing Dravia was Anna Velt, its finance minister.", chunk)], read
+        [_sentence("Representing Dravia was Anna Velt, its finance minister.", chunk)],
+        read,
+        ranked=2,
     )
     assert span_margin(answer, "Anna Velt") == 9.0
     assert span_margin(answer, "finance minister") == -1.0  # logits 0 + 0, null 1
