@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -54,6 +54,12 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 def key_id(key: str) -> str:
     """What logs and metrics see instead of a key: 8 hex digits of its SHA-256."""
     return "key-" + hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+def caller(request: Request) -> str | None:
+    """The calling key's id, set by ``APIKeyMiddleware`` when auth is on; None without auth.
+    What a key stores (conversations, upload jobs) belongs to this id."""
+    return getattr(request.state, "key_id", None)
 
 
 def is_public(path: str) -> bool:

@@ -154,6 +154,10 @@ class Settings(BaseSettings):
     # rewritten question is held to max_question_chars as well (issue 26).
     max_history_chars: int = 8_000
     max_top_k: int = 50
+    # Saved conversations: one turn's stored JSON, and all turns one key keeps; past either,
+    # saving a turn is refused with 413 (issue 26).
+    max_turn_bytes: int = 200_000
+    max_saved_bytes_per_key: int = 20_000_000
     # Uploads with a larger body are ingested as a background job: 202 and GET /v1/jobs/{id}.
     async_upload_bytes: int = 64_000
     # CPU niceness of the background ingest thread (0 = same as questions).

@@ -26,6 +26,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
+from api.security import caller
 from rag.schema import Citation, InputText
 
 DB_NAME = "conversations.sqlite3"
@@ -48,6 +49,7 @@ CREATE TABLE IF NOT EXISTS turns (
     seq INTEGER NOT NULL,
     created REAL NOT NULL,
     data TEXT NOT NULL,
+    size INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (conversation_id, seq)
 );
 """
@@ -115,15 +117,26 @@ def default_title(question: str) -> str:
 
 
 class ConversationStore:
-    """SQLite with one short connection per call (threads of the pool share nothing)."""
+    """SQLite with one short connection per call (threads of the pool share nothing).
 
-    def __init__(self, path: Path) -> None:
+    Storage is bounded per turn (``max_turn_bytes``) and per owner (``max_owner_bytes``, the
+    sum of the owner's stored turns), so one key can't fill the disk through its history."""
+
+    def __init__(
+        self, path: Path, max_turn_bytes: int = 200_000, max_owner_bytes: int = 20_000_000
+    ) -> None:
         self.path = path
+        self.max_turn_bytes = max_turn_bytes
+        self.max_owner_bytes = max_owner_bytes
         self._lock = threading.Lock()  # one writer at a time inside this process
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            columns = {r["name"] for r in db.execute("PRAGMA table_info(turns)")}
+            if "size" not in columns:  # a file from before the storage caps
+                db.execute("ALTER TABLE turns ADD COLUMN size INTEGER NOT NULL DEFAULT 0")
+                db.execute("UPDATE turns SET size = LENGTH(CAST(data AS BLOB))")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -178,7 +191,15 @@ class ConversationStore:
         return Conversation(**summary.model_dump(), messages=messages)
 
     def add_turn(self, owner: str, cid: str, turn: TurnIn) -> Turn | None:
+        """Append ``turn``; None if the owner has no such conversation, 409/413 past a cap."""
         now = time.time()
+        data = turn.model_dump_json()
+        size = len(data.encode())
+        if size > self.max_turn_bytes:
+            raise HTTPException(
+                413,
+                f"a saved turn may hold at most {self.max_turn_bytes} bytes; this one is {size}",
+            )
         with self._lock, self._connect() as db:
             row = db.execute(
                 "SELECT title FROM conversations WHERE id = ? AND owner = ?", (cid, owner)
@@ -190,10 +211,18 @@ class ConversationStore:
             ).fetchone()
             if seq >= MAX_TURNS:
                 raise HTTPException(409, f"a conversation keeps at most {MAX_TURNS} turns")
-            db.execute(
-                "INSERT INTO turns VALUES (?, ?, ?, ?)",
-                (cid, seq, now, turn.model_dump_json()),
-            )
+            (held,) = db.execute(
+                "SELECT COALESCE(SUM(t.size), 0) FROM turns t JOIN conversations c "
+                "ON t.conversation_id = c.id WHERE c.owner = ?",
+                (owner,),
+            ).fetchone()
+            if held + size > self.max_owner_bytes:
+                raise HTTPException(
+                    413,
+                    f"saved conversations may hold at most {self.max_owner_bytes} bytes per key; "
+                    "delete old conversations to save more",
+                )
+            db.execute("INSERT INTO turns VALUES (?, ?, ?, ?, ?)", (cid, seq, now, data, size))
             title = row["title"] or default_title(turn.question)
             db.execute(
                 "UPDATE conversations SET updated = ?, title = ? WHERE id = ?", (now, title, cid)
@@ -279,14 +308,19 @@ def get_store(request: Request) -> ConversationStore:
         with _store_lock:
             store = getattr(state, "conversations", None)
             if store is None:
-                store = ConversationStore(Path(state.settings.data_dir) / DB_NAME)
+                settings = state.settings
+                store = ConversationStore(
+                    Path(settings.data_dir) / DB_NAME,
+                    max_turn_bytes=settings.max_turn_bytes,
+                    max_owner_bytes=settings.max_saved_bytes_per_key,
+                )
                 state.conversations = store
     return store
 
 
 def get_owner(request: Request) -> str:
-    """The caller's key id when auth is on (set by the security middleware), else local."""
-    return getattr(request.state, "key_id", None) or LOCAL_OWNER
+    """The caller's key id when auth is on, else the shared local owner."""
+    return caller(request) or LOCAL_OWNER
 
 
 StoreDep = Annotated[ConversationStore, Depends(get_store)]

@@ -27,6 +27,7 @@ from api.schemas import (
     SkippedItem,
     UploadResult,
 )
+from api.security import caller
 from ingest.loaders import (
     FORMATS,
     MEDIA_TYPES,
@@ -143,7 +144,8 @@ async def upload_document(
     docs = await run_in_threadpool(_parse, data, suffix, doc_id, overrides)
     if len(data) > settings.async_upload_bytes:  # large: a background job (api/routes/jobs.py)
         job = request.app.state.jobs.submit(
-            lambda progress: _upload_result(_ingest(pipeline, lock, docs, progress)).model_dump()
+            lambda progress: _upload_result(_ingest(pipeline, lock, docs, progress)).model_dump(),
+            owner=caller(request),
         )
         url = f"/v1/jobs/{job.id}"
         accepted = JobAccepted(job_id=job.id, status=job.status, url=url)

@@ -22,7 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from api.security import caller
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,8 @@ class Job(BaseModel):
     result: dict[str, Any] | None = None
     error: str | None = None
     error_status: int | None = None
+    # The key that made the job (as conversations have): another key gets 404. Not reported.
+    owner: str | None = Field(default=None, exclude=True)
 
 
 class JobAccepted(BaseModel):
@@ -79,19 +83,20 @@ class JobQueue:
             except OSError as exc:  # pragma: no cover - not permitted here
                 log.info("could not lower the ingest thread's priority: %s", exc)
 
-    def submit(self, work: Callable[[Progress], dict[str, Any]]) -> Job:
+    def submit(self, work: Callable[[Progress], dict[str, Any]], owner: str | None = None) -> Job:
         """Queue ``work(progress)``; its return value becomes the job's ``result``."""
-        job = Job(id=uuid.uuid4().hex, created=time.time())
+        job = Job(id=uuid.uuid4().hex, created=time.time(), owner=owner)
         with self._lock:
             self._jobs[job.id] = job
             self._forget_old()
         self._executor().submit(self._run, job, work)
         return job
 
-    def get(self, job_id: str) -> Job | None:
+    def get(self, job_id: str, owner: str | None = None) -> Job | None:
+        """The job, if ``owner`` made it (None for another key's job, as for a missing one)."""
         with self._lock:
             job = self._jobs.get(job_id)
-            return job.model_copy() if job is not None else None
+            return job.model_copy() if job is not None and job.owner == owner else None
 
     def _run(self, job: Job, work: Callable[[Progress], dict[str, Any]]) -> None:
         job.status, job.started = "running", time.time()
@@ -161,7 +166,7 @@ def release_memory() -> None:
 @router.get("/{job_id}", response_model=Job, responses={404: {}})
 async def get_job(job_id: str, request: Request) -> Job:
     """A background upload's status, progress and (when done) result or error."""
-    job = request.app.state.jobs.get(job_id)
+    job = request.app.state.jobs.get(job_id, caller(request))
     if job is None:
         raise HTTPException(404, f"no job '{job_id}'")
     return job

@@ -186,3 +186,65 @@ def test_a_lone_surrogate_in_a_turn_or_a_model_name_is_never_a_500(client: TestC
     chat = {"model": "x\ud800", "messages": [{"role": "user", "content": "Who?"}]}
     assert 400 <= post("/v1/chat/completions", chat) < 500
     assert 400 <= post("/v1/ask", {"question": "Who?", "answerer": "x\ud800"}) < 500
+
+
+@pytest.fixture
+def capped(qa_components: Components) -> Iterator[TestClient]:
+    settings = qa_components.settings.model_copy(
+        update={
+            "api_keys": ["key-a", "key-b"],
+            "max_turn_bytes": 20_000,
+            "max_saved_bytes_per_key": 50_000,
+        }
+    )
+    with TestClient(create_app(settings, qa_components)) as client:
+        yield client
+
+
+def test_a_huge_turn_is_413_and_one_key_cannot_fill_the_disk(capped: TestClient) -> None:
+    """Issue 26 item 6: a key stored four 4.9 MB turns in half a second. A turn is capped, and
+    so is all one key keeps; another key can still save, and deleting frees the room."""
+    a = {"Authorization": "Bearer key-a"}
+    b = {"Authorization": "Bearer key-b"}
+    cid = capped.post("/v1/conversations", json={}, headers=a).json()["id"]
+    big = {**TURN, "citations": [{**CITATION, "quote": "q" * 30_000}]}
+    response = capped.post(f"/v1/conversations/{cid}/messages", json=big, headers=a)
+    assert response.status_code == 413 and "at most 20000 bytes" in response.json()["detail"]
+    mid = {**TURN, "answer": "a" * 15_000}
+    codes = [
+        capped.post(f"/v1/conversations/{cid}/messages", json=mid, headers=a).status_code
+        for _ in range(5)
+    ]
+    assert codes == [201, 201, 201, 413, 413]
+    refused = capped.post(f"/v1/conversations/{cid}/messages", json=mid, headers=a)
+    assert "per key" in refused.json()["detail"]
+    assert capped.get(f"/v1/conversations/{cid}", headers=a).json()["turns"] == 3
+    other = capped.post("/v1/conversations", json={}, headers=b).json()["id"]
+    saved = capped.post(f"/v1/conversations/{other}/messages", json=mid, headers=b)
+    assert saved.status_code == 201
+    assert capped.delete(f"/v1/conversations/{cid}", headers=a).status_code == 200
+    fresh = capped.post("/v1/conversations", json={}, headers=a).json()["id"]
+    saved = capped.post(f"/v1/conversations/{fresh}/messages", json=mid, headers=a)
+    assert saved.status_code == 201
+
+
+def test_a_history_file_from_before_the_caps_is_migrated(tmp_path: Any) -> None:
+    from api.routes.conversations import ConversationStore, TurnIn
+
+    path = tmp_path / DB_NAME
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE conversations (id TEXT PRIMARY KEY, owner TEXT NOT NULL, title TEXT "
+            "NOT NULL, created REAL NOT NULL, updated REAL NOT NULL);"
+            "CREATE TABLE turns (conversation_id TEXT NOT NULL REFERENCES conversations (id) "
+            "ON DELETE CASCADE, seq INTEGER NOT NULL, created REAL NOT NULL, data TEXT NOT NULL,"
+            " PRIMARY KEY (conversation_id, seq));"
+        )
+        db.execute("INSERT INTO conversations VALUES ('c1', 'local', 'old', 0, 0)")
+        db.execute("INSERT INTO turns VALUES ('c1', 0, 0, ?)", (json.dumps(TURN),))
+    store = ConversationStore(path, max_owner_bytes=len(json.dumps(TURN)) + 10)
+    found = store.get("local", "c1")
+    assert found is not None and found.messages[0].question == TURN["question"]
+    with pytest.raises(Exception) as refused:  # the old turn counts against the key's room
+        store.add_turn("local", "c1", TurnIn(**TURN))
+    assert getattr(refused.value, "status_code", None) == 413

@@ -83,6 +83,37 @@ def test_small_uploads_answer_at_once_large_ones_are_jobs(client: TestClient) ->
     assert client.get("/v1/jobs/no-such-job").status_code == 404
 
 
+def test_a_job_is_seen_only_by_the_key_that_made_it(tmp_path: Path, embedder: Embedder) -> None:
+    """Issue 26: any key could read another key's upload job; now it is 404 to them."""
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        collection="jobs-keyed",
+        torch_threads=1,
+        rate_limit_per_minute=0,
+        async_upload_bytes=4_000,
+        api_keys=["key-a", "key-b"],
+        _env_file=None,
+    )
+    components = ingested(settings, embedder, [SEED])
+    a, b = {"Authorization": "Bearer key-a"}, {"Authorization": "Bearer key-b"}
+    with TestClient(create_app(settings, components)) as keyed:
+        response = keyed.post(
+            "/v1/documents",
+            params={"doc_id": "orrin-bell.txt"},
+            content=bell("Ben Saltmarsh", padding=80),
+            headers={"Content-Type": "text/plain", **a},
+        )
+        assert response.status_code == 202, response.text
+        url = response.json()["url"]
+        deadline = time.monotonic() + 60
+        while keyed.get(url, headers=a).json()["status"] not in ("done", "failed"):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        mine = keyed.get(url, headers=a)
+        assert mine.status_code == 200 and "owner" not in mine.json()
+        assert keyed.get(url, headers=b).status_code == 404
+
+
 def test_a_failed_job_says_why(client: TestClient) -> None:
     blank = b"Title only\n" + b" " * 5_000
     job = wait_for(client, upload(client, blank)["job_id"])
