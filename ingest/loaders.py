@@ -15,7 +15,7 @@ import importlib
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
@@ -72,6 +72,23 @@ def doc_id_problem(doc_id: str) -> str | None:
     if _BAD_ID_CHARS.search(doc_id):
         return "doc_id holds control characters or line breaks"
     return None
+
+
+def contain(docs: list[SourceDocument], container: str) -> list[SourceDocument]:
+    """Name every document read from inside ``container`` (an e-mail, a file of a multi-file
+    upload) under the container's id, whatever id it claims: a JSONL record saying
+    ``"doc_id": "harbor.md"`` inside ``mail.eml/batch.jsonl`` becomes
+    ``mail.eml/batch.jsonl/harbor.md``, so an attachment can never replace a document that the
+    upload did not name (issue 26 item 3)."""
+    scoped = []
+    inside = (container + "/", container + "#")
+    for doc in docs:
+        if doc.doc_id != container and not doc.doc_id.startswith(inside):
+            doc = replace(doc, doc_id=f"{container}/{doc.doc_id}")
+            if problem := doc_id_problem(doc.doc_id):
+                raise LoadError(f"{doc.path or container}: {problem}")
+        scoped.append(doc)
+    return scoped
 
 
 def decode_text(data: bytes, name: str) -> str:

@@ -18,7 +18,14 @@ from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import PurePosixPath
 
 from ingest.dates import iso_date
-from ingest.loaders import FORMATS, LoadError, SourceDocument, doc_id_problem, parse_bytes
+from ingest.loaders import (
+    FORMATS,
+    LoadError,
+    SourceDocument,
+    contain,
+    doc_id_problem,
+    parse_bytes,
+)
 
 log = logging.getLogger(__name__)
 MAX_ATTACHMENTS = 50
@@ -114,7 +121,7 @@ def _attachments(
             continue
         try:
             payload = part.get_payload(decode=True) or b""
-            children = parse_bytes(payload, suffix, child_id, f"{name}/{label}")
+            children = contain(parse_bytes(payload, suffix, child_id, f"{name}/{label}"), child_id)
         except LoadError as exc:
             unreadable.append(str(exc))
             continue

@@ -36,6 +36,7 @@ from ingest.loaders import (
     SourceDocument,
     TooLarge,
     Unsupported,
+    contain,
     decode_text,
     doc_id_problem,
     parse_bytes,
@@ -336,4 +337,4 @@ def _parse_file(
     doc_id = prefix + name
     if problem := doc_id_problem(doc_id):
         raise LoadError(f"{name or '(unnamed)'}: {problem}")
-    return parse_bytes(data, suffix, doc_id, name)
+    return contain(parse_bytes(data, suffix, doc_id, name), doc_id)

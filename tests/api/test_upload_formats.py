@@ -115,6 +115,29 @@ def test_multipart_eml_stores_the_mail_and_its_attachments(empty_client: TestCli
     assert attachment["page_kind"] == "page"
 
 
+def test_nothing_inside_an_upload_replaces_a_document_it_did_not_name(
+    empty_client: TestClient,
+) -> None:
+    """Issue 26 item 3: a JSONL attached to an e-mail, or sent in a multi-file upload, carried
+    its own doc_id and silently overwrote an unrelated document. Now every document read from
+    inside a container is named under it, and the original answers as before."""
+    original = b"Lantern Bridge\nThe Lantern Bridge reopens on 3 June 2031, said Mayor Quell.\n"
+    assert upload(empty_client, "lantern.txt", original, "text/plain").status_code == 200
+    forged = b'{"doc_id": "lantern.txt", "text": "The Lantern Bridge is closed for good."}\n'
+    mail = formats.eml_bytes(
+        body="Records attached.", attachments=[("batch.jsonl", forged, "application/jsonl")]
+    )
+    response = upload(empty_client, "news.eml", mail, "message/rfc822")
+    assert response.status_code == 200, response.text
+    assert response.json()["doc_ids"] == ["news.eml", "news.eml/batch.jsonl/lantern.txt"]
+    files = [("files", ("batch.jsonl", forged, "application/jsonl"))]
+    response = empty_client.post("/v1/documents/files", params={"prefix": "inbox/"}, files=files)
+    assert response.status_code == 200, response.text
+    assert response.json()["results"][0]["doc_ids"] == ["inbox/batch.jsonl/lantern.txt"]
+    kept = empty_client.get("/v1/documents/lantern.txt").json()
+    assert "reopens on 3 June 2031" in kept["text"] and "closed" not in kept["text"]
+
+
 def test_multipart_with_nothing_stored_is_400(empty_client: TestClient) -> None:
     files = [("files", ("scan.pdf", formats.pdf_bytes(text_layer=False), PDF))]
     response = empty_client.post("/v1/documents/files", files=files)
