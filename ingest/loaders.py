@@ -328,12 +328,17 @@ def discover(paths: list[Path]) -> Iterator[tuple[Path, Path]]:
             yield given, given.parent
 
 
-def load_file(path: Path, root: Path) -> list[SourceDocument]:
-    """Load every document in one file; raises ``LoadError`` for unknown types or bad content."""
+Parse = Callable[[bytes, str, str, str], list[SourceDocument]]  # (data, suffix, doc_id, name)
+
+
+def load_file(path: Path, root: Path, parse: Parse | None = None) -> list[SourceDocument]:
+    """Load every document in one file; raises ``LoadError`` for unknown types or bad content.
+    ``parse`` defaults to ``parse_bytes`` (the pipeline passes ``ingest.sandbox``'s)."""
     if path.suffix.lower() not in FORMATS:
         raise Unsupported(f"{path}: unsupported file type '{path.suffix or '(none)'}'")
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise LoadError(f"{path}: unreadable ({exc.strerror or exc})") from exc
-    return parse_bytes(data, path.suffix, path.relative_to(root).as_posix(), str(path))
+    parse = parse or parse_bytes
+    return parse(data, path.suffix, path.relative_to(root).as_posix(), str(path))

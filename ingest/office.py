@@ -10,6 +10,8 @@ slide, cited like a PDF page.
 from __future__ import annotations
 
 import io
+import itertools
+import re
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +21,12 @@ from ingest.loaders import PAGE_BREAK, LoadError, SourceDocument, TooLarge
 
 MAX_EXPANDED_BYTES = 200_000_000
 MAX_MEMBERS = 10_000
+# A DOCX body may hold this many paragraphs (a 1,000-page report has ~30,000), counted in its
+# XML before python-docx builds a tree of them: 20 MB of empty paragraphs took 71 s and
+# 400 MB that the server kept (issue 26 item 2).
+MAX_PARAGRAPHS = 200_000
+MAX_TEXT_CHARS = 20_000_000
+_PARAGRAPH = re.compile(rb"<(?:[\w.-]+:)?p[\s/>]")
 
 
 def check_zip(data: bytes, name: str, kind: str) -> None:
@@ -60,10 +68,14 @@ def _core(props: Any) -> dict[str, str | None]:
 def read_docx(data: bytes, doc_id: str, name: str) -> Iterator[SourceDocument]:
     import docx
 
+    check_zip(data, name, "DOCX")
+    _count_paragraphs(data, name)
     document = _open(docx.Document, data, name, "DOCX")
     try:
-        blocks = list(_docx_blocks(document))
+        blocks = _bounded(_docx_blocks(document), name)
         meta = _core(document.core_properties)
+    except LoadError:
+        raise
     except Exception as exc:
         raise LoadError(f"{name}: corrupt DOCX ({type(exc).__name__})") from exc
     if not any(b.strip() for b in blocks):
@@ -77,6 +89,31 @@ def read_docx(data: bytes, doc_id: str, name: str) -> Iterator[SourceDocument]:
         source=meta["source"],
         path=name,
     )
+
+
+def _count_paragraphs(data: bytes, name: str) -> None:
+    """Refuse a body of more than ``MAX_PARAGRAPHS`` paragraphs before it is parsed."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            body = archive.read("word/document.xml")  # bounded by check_zip
+    except KeyError:
+        return  # python-docx names what is missing
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise LoadError(f"{name}: corrupt DOCX ({type(exc).__name__})") from exc
+    found = sum(1 for _ in itertools.islice(_PARAGRAPH.finditer(body), MAX_PARAGRAPHS + 1))
+    if found > MAX_PARAGRAPHS:
+        raise TooLarge(f"{name}: more than {MAX_PARAGRAPHS:,} paragraphs; refused before reading")
+
+
+def _bounded(blocks: Iterator[str], name: str) -> list[str]:
+    """The blocks, refused once their text passes ``MAX_TEXT_CHARS``."""
+    kept, size = [], 0
+    for block in blocks:
+        size += len(block)
+        if size > MAX_TEXT_CHARS:
+            raise TooLarge(f"{name}: more than {MAX_TEXT_CHARS:,} characters of text")
+        kept.append(block)
+    return kept
 
 
 def _docx_blocks(document: Any) -> Iterator[str]:

@@ -25,6 +25,11 @@ from ingest.dates import iso_date
 from ingest.loaders import PAGE_BREAK, LoadError, SourceDocument, TooLarge
 
 MAX_PAGES = 2000
+# What a PDF may decode to, all pages' content streams together. Pages may share one stream,
+# so a 316 KB file decoded 2 GB of drawing operators (issue 26 item 1); a 2,000-page report
+# decodes to a few MB.
+MAX_CONTENT_BYTES = 40_000_000
+MAX_LAYOUT_WIDTH = 1_000  # characters; a wider layout view is not a page of columns
 EDGE_LINES = 2  # how many lines at the top and bottom of a page may be running headers
 GUTTER = 4  # blank characters between two columns in pypdf's layout view
 MIN_COLUMN_LINES = 6
@@ -37,6 +42,7 @@ _PAGE_NUMBER = re.compile(
 _JUNK_TITLES = re.compile(
     r"^(?:untitled|microsoft (?:word|powerpoint) - .*|.*\.(?:docx?|pdf))$", re.I
 )
+_BLANKS = re.compile(f" {{{GUTTER},}}")
 _HYPHENATED = re.compile(r"[a-zà-ÿ]-$")
 _SENTENCE_END = re.compile(r"[.!?:;\"'”’)\]]$")
 
@@ -50,6 +56,13 @@ def read_pdf(data: bytes, doc_id: str, name: str) -> Iterator[SourceDocument]:
         n_pages = len(reader.pages)
         if n_pages > MAX_PAGES:
             raise TooLarge(f"{name}: {n_pages} pages, more than the {MAX_PAGES} we read")
+        drawn = 0
+        for page in reader.pages:  # decoding is cheap; reading the operators is not
+            drawn += _content_bytes(page)
+            if drawn > MAX_CONTENT_BYTES:
+                raise TooLarge(
+                    f"{name}: its pages draw more than {MAX_CONTENT_BYTES:,} bytes of content"
+                )
         raw = [_page_lines(_reading_order(page)) for page in reader.pages]
         info = reader.metadata
     except LoadError:
@@ -91,6 +104,12 @@ def _open(data: bytes, name: str):  # -> pypdf.PdfReader
         raise LoadError(f"{name}: corrupt or truncated PDF ({type(exc).__name__})") from exc
 
 
+def _content_bytes(page: Any) -> int:
+    """How many bytes the page's content streams decode to (each page counts a shared one)."""
+    contents = page.get_contents()
+    return 0 if contents is None else len(contents.get_data())
+
+
 def _reading_order(page: Any) -> str:
     """The page's text, column by column when pypdf's layout view shows two columns."""
     columns = two_columns(page.extract_text(extraction_mode="layout") or "")
@@ -106,10 +125,9 @@ def two_columns(layout: str) -> list[str] | None:
     if len(body) < MIN_COLUMN_LINES:
         return None
     width = max(len(line) for line in body)
-    counts = {
-        at: sum(1 for line in body if _split_at(line, at))
-        for at in range(width // 4, 3 * width // 4)
-    }
+    if width > MAX_LAYOUT_WIDTH:
+        return None
+    counts = _gutter_counts(body, width // 4, 3 * width // 4)
     best_count = max(counts.values(), default=0)
     if best_count < max(MIN_COLUMN_LINES, len(body) / 2):
         return None
@@ -145,6 +163,26 @@ def _blocks(left: list[str], right: list[str]) -> list[str]:
         if column:
             out += [*column, ""]
     return out
+
+
+def _gutter_counts(body: list[str], lo: int, hi: int) -> dict[int, int]:
+    """For each position in [lo, hi), how many lines ``_split_at`` it: one pass over each
+    line's blank runs (a difference array), linear in the text rather than width x text."""
+    diff = [0] * (hi - lo + 1)
+    for line in body:
+        for run in _BLANKS.finditer(line):
+            # a gutter may start anywhere in the run that leaves GUTTER blanks; text before
+            # the run (not a leading indent) and after it (lines are right-stripped)
+            first = max(run.start(), lo)
+            last = min(run.end() - GUTTER, hi - 1)
+            if run.start() > 0 and run.end() < len(line) and first <= last:
+                diff[first - lo] += 1
+                diff[last - lo + 1] -= 1
+    counts, running = {}, 0
+    for at in range(lo, hi):
+        running += diff[at - lo]
+        counts[at] = running
+    return counts
 
 
 def _split_at(line: str, at: int) -> bool:

@@ -34,6 +34,7 @@ from pathlib import Path
 from ingest.chunk import Chunker, SplitCache
 from ingest.clean import clean_document
 from ingest.loaders import LoadError, SourceDocument, discover, load_file
+from ingest.sandbox import ParseLimits, parse_limited
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.schema import DocumentMeta
@@ -113,6 +114,11 @@ class IngestPipeline:
         # every chunk; ``briefqa doctor --repair`` sweeps the rest).
         self.repair_whole_store = True
         self._writing = threading.Lock()  # one ingest or delete at a time
+        self.limits = ParseLimits.of(settings)
+
+    def parse(self, data: bytes, suffix: str, doc_id: str, name: str) -> list[SourceDocument]:
+        """One file's bytes -> documents, within the settings' parse budget (ingest.sandbox)."""
+        return parse_limited(data, suffix, doc_id, name, self.limits)
 
     # --- loading -----------------------------------------------------------------------
     def load(self, paths: list[Path], report: IngestReport) -> list[SourceDocument]:
@@ -125,7 +131,7 @@ class IngestPipeline:
                 report.explicit_failures += 1
         for file, root in discover([p for p in paths if p.exists()]):
             try:
-                raw.extend(load_file(file, root))
+                raw.extend(load_file(file, root, self.parse))
             except LoadError as exc:
                 report.skipped.append((str(file), str(exc)))
                 log.warning("skipped %s", exc)

