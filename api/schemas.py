@@ -82,6 +82,10 @@ class UploadResult(BaseModel):
     skipped: list[SkippedItem]
     chunks_written: int
     seconds: float
+    hidden: dict[str, int] = Field(
+        default_factory=dict,
+        description="doc_id -> passages of hidden text left out (GET the document to see them)",
+    )
 
 
 class FileResult(BaseModel):

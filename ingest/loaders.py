@@ -58,6 +58,9 @@ class SourceDocument:
     page_kind: str | None = None
     page_starts: list[int] | None = None
     attached_to: str | None = None  # an e-mail attachment names the mail it came with
+    # Text the rendered file hides (white on white, hidden runs, 1px fonts, ...): never part
+    # of ``text``, so never evidence; kept apart so the user can see what was left out.
+    hidden_text: list[str] = field(default_factory=list)
 
 
 PAGE_BREAK = "\n\ue000\n"  # a private-use character on its own line: survives cleaning

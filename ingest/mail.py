@@ -39,7 +39,7 @@ def read_eml(data: bytes, doc_id: str, name: str) -> Iterator[SourceDocument]:
     if not isinstance(message, EmailMessage) or not (message.keys()):
         raise LoadError(f"{name}: not an e-mail (no headers)")
     try:
-        body = _body(message, doc_id, name)
+        body, hidden = _body(message, doc_id, name)
         attachments, unreadable = _attachments(message, doc_id, name)
     except LoadError:
         raise
@@ -56,6 +56,7 @@ def read_eml(data: bytes, doc_id: str, name: str) -> Iterator[SourceDocument]:
             date=_date(message),
             source=_sender(message),
             path=name,
+            hidden_text=hidden,
         )
     yield from attachments
 
@@ -80,23 +81,24 @@ def _date(message: EmailMessage) -> str | None:
         return iso_date(raw)
 
 
-def _body(message: EmailMessage, doc_id: str, name: str) -> str:
+def _body(message: EmailMessage, doc_id: str, name: str) -> tuple[str, list[str]]:
     """The text part, else the HTML part's main text, else ""."""
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
-        return ""
+        return "", []
     try:
         content = part.get_content()
     except (LookupError, ValueError, AssertionError):  # unknown charset, bad transfer encoding
         payload = part.get_payload(decode=True) or b""
         content = payload.decode("utf-8", errors="replace")
     if not isinstance(content, str):
-        return ""
+        return "", []
     if part.get_content_subtype() == "html":
         from ingest.web import html_text
 
-        return html_text(content, name)[0]
-    return content.replace("\r\n", "\n")
+        text, _, hidden = html_text(content, name)
+        return text, hidden
+    return content.replace("\r\n", "\n"), []
 
 
 def _attachments(

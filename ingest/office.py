@@ -18,6 +18,7 @@ from typing import Any
 
 from ingest.dates import iso_date
 from ingest.loaders import PAGE_BREAK, LoadError, SourceDocument, TooLarge
+from ingest.visibility import MIN_FONT_PX, RGBA, WHITE, unseen
 
 MAX_EXPANDED_BYTES = 200_000_000
 MAX_MEMBERS = 10_000
@@ -71,8 +72,9 @@ def read_docx(data: bytes, doc_id: str, name: str) -> Iterator[SourceDocument]:
     check_zip(data, name, "DOCX")
     _count_paragraphs(data, name)
     document = _open(docx.Document, data, name, "DOCX")
+    hidden: list[str] = []
     try:
-        blocks = _bounded(_docx_blocks(document), name)
+        blocks = _bounded(_docx_blocks(document, hidden), name)
         meta = _core(document.core_properties)
     except LoadError:
         raise
@@ -88,6 +90,7 @@ def read_docx(data: bytes, doc_id: str, name: str) -> Iterator[SourceDocument]:
         date=meta["date"],
         source=meta["source"],
         path=name,
+        hidden_text=hidden,
     )
 
 
@@ -116,8 +119,9 @@ def _bounded(blocks: Iterator[str], name: str) -> list[str]:
     return kept
 
 
-def _docx_blocks(document: Any) -> Iterator[str]:
-    """Paragraphs and tables in body order; list items as "- item", table rows as cells."""
+def _docx_blocks(document: Any, hidden: list[str]) -> Iterator[str]:
+    """Paragraphs and tables in body order; list items as "- item", table rows as cells.
+    Text Word would not show goes to ``hidden`` instead."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
@@ -125,7 +129,7 @@ def _docx_blocks(document: Any) -> Iterator[str]:
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
             para = Paragraph(child, document)
-            text = " ".join(para.text.split())
+            text = _shown(para, hidden)
             if not text:
                 continue
             style = (para.style.name if para.style is not None else "") or ""
@@ -134,9 +138,67 @@ def _docx_blocks(document: Any) -> Iterator[str]:
             yield f"- {text}" if is_list else text
         elif tag == "tbl":
             for row in Table(child, document).rows:
-                cells = list(dict.fromkeys(" ".join(c.text.split()) for c in row.cells))
+                cells = list(
+                    dict.fromkeys(
+                        " ".join(_shown(p, hidden) for p in c.paragraphs).strip() for c in row.cells
+                    )
+                )
                 if any(cells):
                     yield " | ".join(cells)
+
+
+def _shown(para: Any, hidden: list[str]) -> str:
+    """The paragraph's text from the runs Word shows; hidden runs' text goes to ``hidden``."""
+    from docx.text.hyperlink import Hyperlink
+
+    shown: list[str] = []
+    unseen_text: list[str] = []
+    for item in para.iter_inner_content():
+        for run in item.runs if isinstance(item, Hyperlink) else [item]:
+            (unseen_text if _run_hidden(run, para) else shown).append(run.text)
+    if gone := " ".join("".join(unseen_text).split()):
+        hidden.append(gone)
+    return " ".join("".join(shown).split())
+
+
+def _run_hidden(run: Any, para: Any) -> bool:
+    """A run marked hidden (``w:vanish``, web-hidden), or in the run's or paragraph's style;
+    a font under 3 pt; or a colour that can't be seen on the page (no shading or highlight)."""
+    from docx.oxml.ns import qn
+
+    fonts = [run.font, *_style_fonts(run.style), *_style_fonts(para.style)]
+    for attribute in ("hidden", "web_hidden", "spec_vanish"):
+        setting = next((v for f in fonts if (v := getattr(f, attribute)) is not None), None)
+        if setting:
+            return True
+    size = next((f.size for f in fonts if f.size is not None), None)
+    if size is not None and size.pt * 4 / 3 < MIN_FONT_PX:
+        return True
+    properties = run._r.rPr
+    shaded = run.font.highlight_color is not None or (
+        properties is not None and properties.find(qn("w:shd")) is not None
+    )
+    colour = next((c for f in fonts if (c := _rgb(f)) is not None), None)
+    return colour is not None and not shaded and unseen(colour, WHITE)
+
+
+def _style_fonts(style: Any) -> list[Any]:
+    """A style's font and those of the styles it is based on, nearest first."""
+    fonts = []
+    while style is not None and len(fonts) < 10:
+        fonts.append(style.font)
+        style = style.base_style
+    return fonts
+
+
+def _rgb(font: Any) -> RGBA | None:
+    try:
+        rgb = font.color.rgb if font.color.type is not None else None
+    except (ValueError, AttributeError):
+        return None
+    if rgb is None:
+        return None
+    return (rgb[0] / 255, rgb[1] / 255, rgb[2] / 255, 1.0)
 
 
 # --- PPTX --------------------------------------------------------------------------------

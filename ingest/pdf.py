@@ -23,6 +23,7 @@ from typing import Any
 
 from ingest.dates import iso_date
 from ingest.loaders import PAGE_BREAK, LoadError, SourceDocument, TooLarge
+from ingest.visibility import WHITE, unseen
 
 MAX_PAGES = 2000
 # What a PDF may decode to, all pages' content streams together. Pages may share one stream,
@@ -63,7 +64,11 @@ def read_pdf(data: bytes, doc_id: str, name: str) -> Iterator[SourceDocument]:
                 raise TooLarge(
                     f"{name}: its pages draw more than {MAX_CONTENT_BYTES:,} bytes of content"
                 )
-        raw = [_page_lines(_reading_order(page)) for page in reader.pages]
+        hidden: list[str] = []
+        raw = []
+        for page in reader.pages:
+            hidden += drop_unseen_text(page)
+            raw.append(_page_lines(_reading_order(page)))
         info = reader.metadata
     except LoadError:
         raise
@@ -83,7 +88,88 @@ def read_pdf(data: bytes, doc_id: str, name: str) -> Iterator[SourceDocument]:
         source=_meta(info, "author"),
         path=name,
         page_kind="page",
+        hidden_text=hidden,
     )
+
+
+def drop_unseen_text(page: Any) -> list[str]:
+    """Take text a reader can't see off the page before it is read: text drawn in a colour
+    that vanishes on the white page (``ingest.visibility``) or in an invisible render mode
+    (``3 Tr``, ``7 Tr``). Returns the dropped strings. Text inside form XObjects, and white
+    text on a dark box (a page's background is taken as white), are not told apart."""
+    from pypdf.generic import ContentStream, NameObject
+
+    contents = page.get_contents()
+    if not isinstance(contents, ContentStream):
+        return []
+    state = {"fill": (0.0, 0.0, 0.0, 1.0), "space": 1, "mode": 0}
+    saved: list[dict[str, Any]] = []
+    kept: list[tuple[list[Any], bytes]] = []
+    dropped: list[str] = []
+    for operands, operator in contents.operations:
+        op = operator if isinstance(operator, bytes) else str(operator).encode()
+        if op == b"q":
+            saved.append(dict(state))
+        elif op == b"Q" and saved:
+            state = saved.pop()
+        elif op in (b"g", b"rg", b"k") or op in (b"sc", b"scn"):
+            state["fill"] = _fill(operands, {b"g": 1, b"rg": 3, b"k": 4}.get(op, state["space"]))
+        elif op == b"cs" and operands:
+            state["space"] = _COMPONENTS.get(str(operands[0]), 0)
+            state["fill"] = (0.0, 0.0, 0.0, 1.0) if state["space"] else None
+        elif op == b"Tr" and operands:
+            state["mode"] = int(operands[0])
+        elif op in _SHOWS and _invisible(state):
+            dropped.append(_shown_text(operands))
+            if op == b"'":
+                kept.append(([], b"T*"))
+            elif op == b'"' and len(operands) == 3:
+                kept += [([operands[0]], b"Tw"), ([operands[1]], b"Tc"), ([], b"T*")]
+            continue
+        kept.append((operands, op))
+    if not dropped:
+        return []
+    contents.operations = kept
+    page[NameObject("/Contents")] = contents
+    return [" ".join(text.split()) for text in dropped if text.strip()]
+
+
+_SHOWS = (b"Tj", b"TJ", b"'", b'"')
+_COMPONENTS = {"/DeviceGray": 1, "/CalGray": 1, "/DeviceRGB": 3, "/CalRGB": 3, "/DeviceCMYK": 4}
+
+
+def _fill(operands: list[Any], components: int) -> tuple[float, float, float, float] | None:
+    """The fill colour set by ``g``/``rg``/``k``/``sc``; None for patterns and the unknown."""
+    try:
+        values = [float(v) for v in operands]
+    except (TypeError, ValueError):
+        return None  # a pattern name
+    if components == 1 and len(values) == 1:
+        return (values[0], values[0], values[0], 1.0)
+    if components == 3 and len(values) == 3:
+        return (values[0], values[1], values[2], 1.0)
+    if components == 4 and len(values) == 4:
+        c, m, y, k = values
+        return ((1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k), 1.0)
+    return None
+
+
+def _invisible(state: dict[str, Any]) -> bool:
+    fill = state["fill"]
+    return state["mode"] in (3, 7) or (
+        state["mode"] in (0, 2, 4, 6) and fill is not None and unseen(fill, WHITE)
+    )
+
+
+def _shown_text(operands: list[Any]) -> str:
+    """The strings a text-showing operator draws (as pypdf decoded them)."""
+    strings = operands[-1] if operands else []
+    parts = strings if isinstance(strings, list) else [strings]
+    text = "".join(
+        p if isinstance(p, str) else p.decode("latin-1") if isinstance(p, bytes) else ""
+        for p in parts
+    )
+    return text if sum(ch.isprintable() for ch in text) >= 0.8 * len(text) else ""
 
 
 def _open(data: bytes, name: str):  # -> pypdf.PdfReader

@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (chunks done, chunks total)
 
 
+MAX_HIDDEN, MAX_HIDDEN_CHARS = 50, 300  # hidden passages kept per document, to show the user
+
+
 @dataclass
 class IngestReport:
     new: int = 0
@@ -60,6 +63,7 @@ class IngestReport:
     repaired_chunks: int = 0
     prune_refused: bool = False
     doc_ids: list[str] = field(default_factory=list)
+    hidden: dict[str, int] = field(default_factory=dict)  # doc_id -> hidden passages left out
 
     @property
     def chunks_per_s(self) -> float:
@@ -73,6 +77,12 @@ class IngestReport:
             f"{self.chunks_reused} reused) in {self.seconds:.1f} s "
             f"({self.chunks_per_s:.1f} chunks/s)"
             + ("; prune refused because some files failed to load" if self.prune_refused else "")
+            + (
+                f"; hidden text left out of {len(self.hidden)} document(s)"
+                f" ({sum(self.hidden.values())} passages)"
+                if self.hidden
+                else ""
+            )
         )
 
 
@@ -154,6 +164,8 @@ class IngestPipeline:
                 report.skipped.append((doc.doc_id, f"duplicate of {by_hash[digest]}"))
             else:
                 docs[doc.doc_id] = doc
+                if doc.hidden_text:
+                    report.hidden[doc.doc_id] = len(doc.hidden_text)
                 by_hash[digest] = doc.doc_id
         return list(docs.values())
 
@@ -273,6 +285,7 @@ class IngestPipeline:
                     page_kind=doc.page_kind,
                     page_starts=doc.page_starts,
                     attached_to=doc.attached_to,
+                    hidden_text=[text[:MAX_HIDDEN_CHARS] for text in doc.hidden_text][:MAX_HIDDEN],
                 )
                 records = [
                     ChunkRecord(

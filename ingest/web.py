@@ -1,11 +1,14 @@
 """Saved web pages -> the article's main text and metadata, never text a reader can't see.
 
 Two steps, each one job:
-1. ``visible_html`` drops what a browser would not show: ``<script>``, ``<style>``,
-   ``<template>``, ``<noscript>``, elements that are ``hidden``/``aria-hidden``, styled
-   ``display:none``, ``visibility:hidden``, zero size or opacity, pushed off-screen, or written
-   in their background's colour (inline styles and simple ``<style>`` rules by tag, class or
-   id). Hidden text is the classic way to slip instructions or false facts into a page.
+1. ``shown_and_hidden`` drops what a browser would not show: ``<script>``, ``<style>``,
+   ``<template>``, ``<noscript>``, elements that are ``hidden``/``aria-hidden``, the body of a
+   closed ``<details>``, styled ``display:none``, ``visibility:hidden``, zero size, a font under
+   4 px, opacity of 10% or less, scaled to under a tenth, clipped away (``clip``,
+   ``clip-path``, a 1-pixel box), pushed off-screen, or written in (nearly) their background's
+   colour (``ingest.visibility``; ``<font color>``, inline styles and simple ``<style>`` rules
+   by tag, class or id). Hidden text is the classic way to slip instructions or false facts
+   into a page; what was dropped is kept apart (``SourceDocument.hidden_text``) for the user.
 2. trafilatura extracts the main text (no navigation, footers, cookie banners) and the
    metadata (title, date from ``article:published_time``/``<time>``/JSON-LD, author, site
    name). Pages too short for it to judge fall back to all visible text.
@@ -21,29 +24,27 @@ from typing import Any
 
 from ingest.dates import iso_date
 from ingest.loaders import LoadError, SourceDocument, decode_text, parse_html
+from ingest.visibility import MIN_ALPHA, MIN_FONT_PX, RGBA, WHITE, css_color, font_px, unseen
 
 INVISIBLE_TAGS = frozenset(
     {"script", "style", "template", "noscript", "iframe", "object", "embed", "svg", "canvas"}
 )
+CODE_TAGS = frozenset({"script", "style", "svg", "canvas", "iframe", "object", "embed"})
 _HIDING = [
     re.compile(p)
     for p in (
         r"display\s*:\s*none",
         r"visibility\s*:\s*(?:hidden|collapse)",
-        r"(?<![-\w])opacity\s*:\s*0(?:\.0*)?\s*(?:;|$|!)",
-        r"font-size\s*:\s*0(?:\.0*)?\s*(?:px|pt|em|rem|%)?\s*(?:;|$|!)",
         r"(?<![-\w])(?:width|height|max-height|max-width)\s*:\s*0(?:px)?\s*(?:;|$|!)",
         r"(?:text-indent|left|top|margin-left)\s*:\s*-\d{3,}",
-        r"clip\s*:\s*rect\(\s*0",
-        r"transform\s*:\s*scale\(\s*0\s*\)",
+        r"clip\s*:\s*rect\(\s*[01](?:px)?[\s,]+[01](?:px)?[\s,]+[01](?:px)?[\s,]+[01](?:px)?\s*\)",
+        r"clip-path\s*:\s*(?:circle|ellipse)\(\s*0(?:px|%)?[\s)]",
+        r"clip-path\s*:\s*inset\(\s*(?:[5-9]\d|\d{3,})%",
     )
 ]
-_NAMED = {
-    "white": "#ffffff",
-    "black": "#000000",
-    "red": "#ff0000",
-    "transparent": "transparent",
-}
+_VALUE = r"(?:^|[;\s]){}\s*:\s*([^;!]+)"
+_SCALE = re.compile(r"scale(?:x|y|z|3d)?\(([^)]*)\)")
+_ONE_PIXEL = re.compile(r"(?<![-\w])(?:width|height)\s*:\s*1px")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 _SIMPLE_SELECTOR = re.compile(r"^(?:[a-z][a-z0-9]*|\.[\w-]+|#[\w-]+)$", re.I)
@@ -53,7 +54,7 @@ logging.getLogger("htmldate").setLevel(logging.ERROR)
 
 
 def read_html(data: bytes, doc_id: str, name: str) -> Iterator[SourceDocument]:
-    text, meta = html_text(decode_text(data, name), name)
+    text, meta, hidden = html_text(decode_text(data, name), name)
     yield SourceDocument(
         doc_id=doc_id,
         title=meta.get("title") or "",
@@ -63,16 +64,18 @@ def read_html(data: bytes, doc_id: str, name: str) -> Iterator[SourceDocument]:
         url=meta.get("url"),
         path=name,
         extra={"author": meta["author"]} if meta.get("author") else {},
+        hidden_text=hidden,
     )
 
 
-def html_text(html: str, name: str) -> tuple[str, dict[str, str]]:
-    """The main visible text of an HTML page and its metadata (title, date, author, ...)."""
+def html_text(html: str, name: str) -> tuple[str, dict[str, str], list[str]]:
+    """The main visible text of an HTML page, its metadata (title, date, author, ...), and
+    the hidden text that was left out."""
     import trafilatura
 
     if not html.strip():
-        return "", {}
-    shown = visible_html(html, name)
+        return "", {}, []
+    shown, hidden = shown_and_hidden(html, name)
     meta: dict[str, str] = {}
     try:
         found = trafilatura.bare_extraction(
@@ -104,7 +107,7 @@ def html_text(html: str, name: str) -> tuple[str, dict[str, str]]:
     meta.setdefault("title", fallback.title)
     if not meta["title"]:
         meta["title"] = fallback.title
-    return main, meta
+    return main, meta, hidden
 
 
 def _metadata(found: dict[str, Any]) -> dict[str, str]:
@@ -124,6 +127,12 @@ def _metadata(found: dict[str, Any]) -> dict[str, str]:
 
 def visible_html(html: str, name: str) -> str:
     """The page serialized again without any element a browser would not display."""
+    return shown_and_hidden(html, name)[0]
+
+
+def shown_and_hidden(html: str, name: str) -> tuple[str, list[str]]:
+    """The page without what a browser would not display, and the text that was dropped
+    (code such as scripts and styles aside), so the user can see what was left out."""
     import lxml.html
     from lxml import etree
 
@@ -134,14 +143,34 @@ def visible_html(html: str, name: str) -> str:
         )
     except (etree.ParserError, ValueError) as exc:
         if "empty" in str(exc).lower():
-            return "<html></html>"
+            return "<html></html>", []
         raise LoadError(f"{name}: unreadable HTML ({exc})") from exc
     rules = _hiding_rules(root)
+    hidden: list[str] = []
+    for details in list(root.iter("details")):  # collapsed: only its summary shows
+        if "open" not in details.attrib:
+            hidden.append(" ".join((details.text or "").split()))
+            details.text = None
+            for child in list(details):
+                if isinstance(child.tag, str) and child.tag.lower() == "summary":
+                    hidden.append(" ".join((child.tail or "").split()))
+                    child.tail = None
+                    continue
+                hidden.append(" ".join(_text_of(child).split()))
+                child.drop_tree()
+                hidden.append(" ".join((child.tail or "").split()))
     doomed = [el for el in root.iter() if isinstance(el.tag, str) and _hidden(el, rules)]
     for el in doomed:
         if el.getparent() is not None:
+            if el.tag.lower() not in CODE_TAGS:
+                hidden.append(" ".join(_text_of(el).split()))
             el.drop_tree()  # keeps the tail text, which belongs to the parent
-    return lxml.html.tostring(root, encoding="unicode")
+    return lxml.html.tostring(root, encoding="unicode"), [h for h in hidden if h]
+
+
+def _text_of(el: Any) -> str:
+    """An element's text without its tail (``text_content`` of a dropped tree)."""
+    return "".join(t for t in el.itertext() if t) if isinstance(el.tag, str) else ""
 
 
 def _hidden(el: Any, rules: dict[str, str]) -> bool:
@@ -154,10 +183,40 @@ def _hidden(el: Any, rules: dict[str, str]) -> bool:
     if tag == "input" and attrib.get("type", "").lower() == "hidden":
         return True
     style = _declarations(el, rules)
-    if any(p.search(style) for p in _HIDING):
+    if any(p.search(style) for p in _HIDING) or _too_small(style):
         return True
     color = _color(style, "color")
-    return color is not None and color == _background(el, rules)
+    if color is None and tag == "font" and attrib.get("color"):
+        color = css_color(attrib["color"])
+    return color is not None and unseen(color, _background(el, rules))
+
+
+def _too_small(style: str) -> bool:
+    """A font under ``MIN_FONT_PX``, opacity at most ``MIN_ALPHA``, a scale that shrinks it
+    to a tenth, or a 1-pixel box that clips its overflow (the "screen-reader only" trick)."""
+    size = _value(style, "font-size")
+    if size and (px := font_px(size)) is not None and px < MIN_FONT_PX:
+        return True
+    if (opacity := _value(style, "opacity")) is not None:
+        try:
+            value = float(opacity.rstrip("%")) / (100 if opacity.endswith("%") else 1)
+        except ValueError:
+            value = 1.0
+        if value <= MIN_ALPHA:
+            return True
+    for scale in _SCALE.findall(style):
+        for factor in re.split(r"[\s,]+", scale.strip()):
+            try:
+                if abs(float(factor)) < MIN_ALPHA:
+                    return True
+            except ValueError:
+                continue
+    return bool(_ONE_PIXEL.search(style)) and "overflow" in style and "hidden" in style
+
+
+def _value(style: str, prop: str) -> str | None:
+    match = re.search(_VALUE.format(re.escape(prop)), style)
+    return match.group(1).strip() if match else None
 
 
 def _declarations(el: Any, rules: dict[str, str]) -> str:
@@ -170,42 +229,32 @@ def _declarations(el: Any, rules: dict[str, str]) -> str:
     return ";".join([*found, el.attrib.get("style", "")]).lower()
 
 
-def _background(el: Any, rules: dict[str, str]) -> str:
-    """The nearest background colour set on the element or an ancestor (white by default)."""
+def _background(el: Any, rules: dict[str, str]) -> RGBA:
+    """The nearest opaque background colour on the element or an ancestor (white by
+    default); a background we can't read (an image, a gradient) counts as white."""
     node = el
     while node is not None:
         if isinstance(node.tag, str):
             style = _declarations(node, rules)
             bg = _color(style, "background-color") or _color(style, "background")
             if bg is None and node.attrib.get("bgcolor"):
-                bg = _normal(node.attrib["bgcolor"])
-            if bg and bg != "transparent":
+                bg = css_color(node.attrib["bgcolor"])
+            if bg is not None and bg[3] > MIN_ALPHA:
                 return bg
         node = node.getparent()
-    return "#ffffff"
+    return WHITE
 
 
-def _color(style: str, prop: str) -> str | None:
-    match = re.search(rf"(?:^|[;\s]){prop}\s*:\s*([^;!]+)", style)
-    return _normal(match.group(1)) if match else None
-
-
-def _normal(value: str) -> str | None:
-    """A colour as ``#rrggbb`` (hex, rgb(), a few names); None if we can't tell."""
-    value = value.strip().lower().split()[0] if value.strip() else ""
-    if value in _NAMED:
-        return _NAMED[value]
-    if re.fullmatch(r"#[0-9a-f]{3}", value):
-        return "#" + "".join(ch * 2 for ch in value[1:])
-    if re.fullmatch(r"#[0-9a-f]{6}", value):
-        return value
-    if m := re.fullmatch(
-        r"rgba?\((\d+),\s*(\d+),\s*(\d+)(?:,\s*([\d.]+))?\)", value.replace(" ", "")
-    ):
-        if m.group(4) is not None and float(m.group(4)) == 0:
-            return "transparent"
-        return "#" + "".join(f"{min(int(g), 255):02x}" for g in m.groups()[:3])
-    return None
+def _color(style: str, prop: str) -> RGBA | None:
+    value = _value(style, prop)
+    if value is None:
+        return None
+    if prop == "background":  # a shorthand: the colour is one of its words
+        for word in re.findall(r"#[0-9a-f]+|\w+\([^)]*\)|[a-z]+", value):
+            if (found := css_color(word)) is not None:
+                return found
+        return None
+    return css_color(value)
 
 
 def _hiding_rules(root: Any) -> dict[str, str]:

@@ -33,6 +33,11 @@ class DocumentMeta(BaseModel):
         default=None, description="offset in the text where page (slide) 1, 2, ... begins"
     )
     attached_to: str | None = Field(default=None, description="the e-mail it came attached to")
+    hidden_text: list[str] = Field(
+        default_factory=list,
+        description="text the file hides from its reader (white on white, hidden runs, tiny "
+        "fonts): never stored as evidence or quoted, listed so you see what was left out",
+    )
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page holding ``offset``; None for documents without pages."""

@@ -173,6 +173,7 @@ def _upload_result(report: IngestReport) -> UploadResult:
         skipped=[SkippedItem(name=n, reason=r) for n, r in report.skipped],
         chunks_written=report.chunks_written,
         seconds=round(report.seconds, 3),
+        hidden=report.hidden,
     )
 
 
@@ -221,6 +222,7 @@ def edit_document(
         url=meta.url,
         page_kind=meta.page_kind,
         attached_to=meta.attached_to,
+        hidden_text=meta.hidden_text,
     )
     pipeline.ingest([edited])
     with lock.read():

@@ -380,6 +380,17 @@
       link.target = "_blank";
       meta.append(" · ", link);
     }
+    // Text the file hid from its reader was never stored; show what was left out.
+    const hidden = doc.hidden_text || [];
+    if (hidden.length) {
+      const box = el("details", "hidden-text");
+      const plural = hidden.length === 1 ? "passage" : "passages";
+      box.append(el("summary", null, `${hidden.length} hidden ${plural} left out (never quoted)`));
+      const list = el("ul");
+      for (const text of hidden) list.append(el("li", null, text));
+      box.append(list);
+      meta.append(box);
+    }
   }
 
   function closeViewer() {

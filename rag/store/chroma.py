@@ -649,10 +649,17 @@ def _chunk_meta(meta: DocumentMeta) -> dict[str, Any]:
 
 
 def _page_meta(meta: DocumentMeta) -> dict[str, Any]:
-    """Page offsets live on the document record only (chunks carry their own page)."""
-    if not meta.page_starts:
-        return {}
-    return {"page_kind": meta.page_kind or "page", "page_starts": json.dumps(meta.page_starts)}
+    """Page offsets and hidden text live on the document record only (chunks carry their own
+    page; hidden text is never evidence)."""
+    fields: dict[str, Any] = {}
+    if meta.page_starts:
+        fields |= {
+            "page_kind": meta.page_kind or "page",
+            "page_starts": json.dumps(meta.page_starts),
+        }
+    if meta.hidden_text:
+        fields["hidden_text"] = json.dumps(meta.hidden_text)
+    return fields
 
 
 def _doc_meta(doc_id: str, m: dict[str, Any]) -> DocumentMeta:
@@ -667,6 +674,7 @@ def _doc_meta(doc_id: str, m: dict[str, Any]) -> DocumentMeta:
         page_kind=m.get("page_kind"),
         page_starts=json.loads(m["page_starts"]) if m.get("page_starts") else None,
         attached_to=m.get("attached_to"),
+        hidden_text=json.loads(m["hidden_text"]) if m.get("hidden_text") else [],
     )
 
 

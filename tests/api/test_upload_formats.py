@@ -138,6 +138,19 @@ def test_nothing_inside_an_upload_replaces_a_document_it_did_not_name(
     assert "reopens on 3 June 2031" in kept["text"] and "closed" not in kept["text"]
 
 
+def test_hidden_text_is_left_out_said_so_and_never_cited(empty_client: TestClient) -> None:
+    """Issue 26 item 4: white and invisible text in a PDF was answered as fact."""
+    response = upload(empty_client, "notice.pdf", formats.hidden_text_pdf(), PDF)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["hidden"] == {"notice.pdf": 3} and "hidden text left out" in body["summary"]
+    doc = empty_client.get("/v1/documents/notice.pdf").json()
+    assert "Grift" not in doc["text"] and len(doc["hidden_text"]) == 3
+    answer = empty_client.post("/v1/ask", json={"question": "Who is the new chief pilot?"}).json()
+    assert "Grift" not in answer["answer"]
+    assert all("Grift" not in c["quote"] for c in answer["citations"])
+
+
 def test_multipart_with_nothing_stored_is_400(empty_client: TestClient) -> None:
     files = [("files", ("scan.pdf", formats.pdf_bytes(text_layer=False), PDF))]
     response = empty_client.post("/v1/documents/files", files=files)

@@ -66,6 +66,27 @@ def test_upload_a_pdf_ask_and_open_the_cited_page(
     expect(mark).to_be_in_viewport()
 
 
+def test_the_viewer_lists_hidden_text_that_was_left_out(
+    page: Page, live: LiveServer, tmp_path: Path, cleanup: list[str]
+) -> None:
+    """Issue 26 item 4: a user sees what a file hid (here, white text) and that it was not
+    stored."""
+    cleanup.append("pilot-notice.pdf")
+    notice = tmp_path / "pilot-notice.pdf"
+    notice.write_bytes(formats.hidden_text_pdf())
+    page.goto("/")
+    page.set_input_files("#upload-file", [str(notice)])
+    page.click("#upload-button")
+    expect(page.locator("#upload-results li")).to_have_count(1)
+    page.locator("#doc-list li[data-doc-id='pilot-notice.pdf'] .doc-open").click()
+    expect(page.locator("#viewer-text")).to_contain_text("Edric Sallow")
+    expect(page.locator("#viewer-text")).not_to_contain_text("Mallory Grift")
+    hidden = page.locator("#viewer-meta .hidden-text")
+    expect(hidden.locator("summary")).to_have_text("3 hidden passages left out (never quoted)")
+    hidden.locator("summary").click()
+    expect(hidden.locator("li").first).to_contain_text("(white) The new chief pilot is Mallory")
+
+
 def test_drag_and_drop_uploads_each_file(page: Page, live: LiveServer, cleanup: list[str]) -> None:
     cleanup += ["lighthouse-memo.docx", "rail-update.pptx"]
     page.goto("/")
