@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     # The reader's best spans of this many chunks join the evidence when the cross-encoder did
     # not keep their sentences.
     reader_pinned: int = 2
+    # The reader also reads up to this many characters of the document before each chunk
+    # (from a sentence start), so an answer sentence that opens a chunk keeps the sentence
+    # naming what it is about; spans still come from the chunk's own text. 0 = the chunk only.
+    reader_context_chars: int = 0
     # Who picks the short answer's span (rag/read.py): "reader", the span model of rag/spans.py
     # with the trained reader's log-probabilities on the quoted sentence (one small pair);
     # "chunk", the chunk reader's own span of the quoted sentence; "grammar", the span model

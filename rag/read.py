@@ -61,12 +61,31 @@ class ChunkSpan:
         ]
 
 
+def preceding(text: str, start: int, chars: int) -> str:
+    """Up to ``chars`` characters of ``text`` before ``start``, from a sentence or line start
+    (nothing when no boundary falls in that stretch)."""
+    if chars <= 0 or start <= 0:
+        return ""
+    before = text[max(0, start - chars) : start]
+    if start - chars <= 0:
+        return before.strip()
+    cuts = [at + len(mark) for mark in (". ", "\n") if (at := before.find(mark)) >= 0]
+    return before[min(cuts) :].strip() if cuts else ""
+
+
 def read_chunks(
-    reader: ChunkReader, question: str, chunks: Sequence[RetrievedChunk]
+    reader: ChunkReader,
+    question: str,
+    chunks: Sequence[RetrievedChunk],
+    context: Sequence[str] | None = None,
 ) -> list[ChunkSpan]:
-    """Each chunk read after its title; spans only from its own text (what can be quoted).
-    Best margin first."""
-    passages = [titled(c.title, c.text) for c in chunks]
+    """Each chunk read after its title (and ``context``, the text before it, when given);
+    spans only from its own text (what can be quoted). Best margin first."""
+    before = context or [""] * len(chunks)
+    passages = [
+        titled(c.title, f"{b} {c.text}" if b else c.text)
+        for c, b in zip(chunks, before, strict=True)
+    ]
     out = []
     for c, p, found in zip(chunks, passages, reader.read(question, passages), strict=True):
         prefix = len(p) - len(c.text)

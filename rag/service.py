@@ -27,7 +27,7 @@ from rag.decide import AnswerDecider, Assessment, judged_model
 from rag.evidence import EvidenceSelector
 from rag.extract import get_chunk_reader, get_extractor
 from rag.guard import screen_question
-from rag.read import SpanReader, annotate, read_chunks
+from rag.read import SpanReader, annotate, preceding, read_chunks
 from rag.refusal import REFUSAL, Refusal, refuse
 from rag.rerank import CrossEncoderReranker, by_evidence, get_cross_encoder
 from rag.retrieve import HybridRetriever
@@ -123,6 +123,17 @@ class QAService:
         headings)."""
         stored = self.components.store.get_documents(doc_ids)
         return {doc_id: (meta.content_hash, text) for doc_id, (meta, text) in stored.items()}
+
+    def _before(self, chunks: list[RetrievedChunk]) -> list[str] | None:
+        """The text before each chunk that the reader reads with it (``reader_context_chars``)."""
+        chars = self.settings.reader_context_chars
+        if chars <= 0:
+            return None
+        texts = self._document_texts({c.doc_id for c in chunks})
+        return [
+            preceding(texts[c.doc_id][1], c.start_char, chars) if c.doc_id in texts else ""
+            for c in chunks
+        ]
 
     def _judged_deciders(self) -> dict[str, AnswerDecider]:
         """A decider for each answerer that can judge (``judge``: an LLM's yes/no), with the
@@ -248,9 +259,8 @@ class QAService:
         read = []
         if self.chunk_reader is not None and chunks:
             with _timed(timings, "read"):
-                read = read_chunks(
-                    self.chunk_reader, question, chunks[: self.settings.reader_chunks]
-                )
+                top = chunks[: self.settings.reader_chunks]
+                read = read_chunks(self.chunk_reader, question, top, self._before(top))
         ranked = self.settings.reader_pinned
         pinned = [(s.chunk.doc_id, s.start, s.end) for s in read[:ranked]]
         with _timed(timings, "select_evidence"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -236,11 +235,9 @@ def test_backend_errors_become_llm_answer_error() -> None:
 def test_busy_lock_fails_fast_and_stream_releases_it() -> None:
     lock = threading.Lock()
     answerer = LLMAnswerer(fake(), lock=lock, lock_timeout_s=0.05)
-    with lock:
-        started = time.perf_counter()
-        with pytest.raises(LLMAnswerError, match="busy"):
-            answerer.answer("q?", evidence())
-        assert time.perf_counter() - started < 1.0
+    # the lock is held throughout: raising at all means it gave up rather than waited
+    with lock, pytest.raises(LLMAnswerError, match="busy"):
+        answerer.answer("q?", evidence())
     stream = answerer.stream("q?", evidence())
     next(stream)
     assert lock.locked()

@@ -41,6 +41,7 @@ class FakeLLM:
         self.requests = 0
         self.prompts: list[str] = []  # the last user message of each request
         self.stop = threading.Event()  # ends a ``slow`` wait early at shutdown
+        self.waits_ended = 0  # ``slow`` requests whose silence is over (answered or cut)
 
     def reply(self, body: dict[str, Any]) -> str:
         last = str(body["messages"][-1]["content"])
@@ -65,6 +66,7 @@ def _handler(state: FakeLLM) -> type[BaseHTTPRequestHandler]:
             state.requests += 1
             if state.mode == "slow":
                 state.stop.wait(state.delay)
+                state.waits_ended += 1
             if state.mode == "error" or state.stop.is_set():
                 self._send(500, b'{"error": {"message": "boom"}}', "application/json")
                 return

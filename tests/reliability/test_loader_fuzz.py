@@ -116,7 +116,8 @@ def test_odd_encodings_are_load_errors_or_text(suffix: str, label: str, data: by
 
 @pytest.mark.parametrize("suffix", SUFFIXES)
 def test_huge_lines_load_quickly(suffix: str) -> None:
-    """A 4 MB single line (no newline) and 200k short lines: parsed or refused in seconds."""
+    """A 4 MB single line (no newline) and 200k short lines: parsed or refused in seconds of
+    this process's CPU time (not wall time, which a busy machine stretches)."""
     word = "harbour "
     payloads = {
         ".jsonl": ('{"text": "' + word * 500_000 + '"}').encode(),
@@ -125,9 +126,9 @@ def test_huge_lines_load_quickly(suffix: str) -> None:
     one_line = payloads.get(suffix, (word * 500_000).encode())
     many_lines = ("x\n" * 200_000).encode()
     for data in (one_line, many_lines):
-        started = time.perf_counter()
+        started = time.process_time()
         check(data, suffix)
-        assert time.perf_counter() - started < 10
+        assert time.process_time() - started < 10
 
 
 def test_load_file_refuses_unreadable_and_oversized(tmp_path: Path) -> None:
