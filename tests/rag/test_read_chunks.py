@@ -9,7 +9,14 @@ import numpy as np
 
 from rag.decide import considered
 from rag.extract import PassageReading, Window
-from rag.read import ChunkSpan, annotate, chunk_span, margin_probability, read_chunks
+from rag.read import (
+    ChunkSpan,
+    annotate,
+    chunk_span,
+    margin_probability,
+    preceding,
+    read_chunks,
+)
 from rag.rerank import titled
 from rag.schema import Evidence, RetrievedChunk
 
@@ -84,6 +91,23 @@ def test_chunks_are_read_after_their_title_and_spans_come_from_their_text() -> N
     assert best.text == "Anna Velt" and best.margin == 9.0
     assert best.start == BASE + TEXT.index("Anna Velt")  # document offsets
     assert read[1].margin == 1.0  # "Tuesday" scores 10, its null 9
+
+
+def test_the_text_before_a_chunk_is_read_with_it_but_never_quoted() -> None:
+    """An answer sentence that opens its chunk is read after the sentences naming its topic
+    (``reader_context_chars``); a name standing only in that context is never the span."""
+    doc = "Notes.\nThe Harlow summit met in Calvania. Ministers from six states came. "
+    chunk = _chunk(TEXT[TEXT.index("Representing") :], base=len(doc))
+    before = preceding(doc + chunk.text, chunk.start_char, 70)
+    assert before == "The Harlow summit met in Calvania. Ministers from six states came."
+    assert preceding(doc + chunk.text, chunk.start_char, 10) == ""  # no sentence starts there
+    reader = FakeReader(["Anna Velt"], nulls=[1.0])
+    [read] = read_chunks(reader, "Who represented Dravia at Harlow?", [chunk], [before])  # type: ignore[arg-type]
+    assert reader.passages[0] == titled("Summit notes", f"{before} {chunk.text}")
+    assert read.text == "Anna Velt" and read.start == chunk.start_char + chunk.text.index("Anna")
+    in_context = FakeReader(["Calvania"], nulls=[1.0])
+    found = read_chunks(in_context, "Where?", [chunk], [before])  # type: ignore[arg-type]
+    assert all(r.start >= chunk.start_char for r in found)
 
 
 def _sentence(text: str, chunk: RetrievedChunk, n: int = 1) -> Evidence:
