@@ -20,8 +20,8 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 
+from api.jobs import JobQueue, limit_malloc_arenas
 from api.observability import ObservedIngestPipeline, ObservedQAService
-from api.routes.jobs import JobQueue, limit_malloc_arenas
 from ingest.pipeline import IngestPipeline
 from rag.components import Components
 from rag.config import Settings

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import PipelineDep, RWLock, ServiceDep, SettingsDep, StoreLockDep
 from api.errors import invalid
-from api.routes.jobs import JobAccepted
+from api.jobs import JobAccepted
 from api.schemas import (
     DeleteResult,
     DocumentDetail,
@@ -147,7 +147,7 @@ async def upload_document(
     overrides = {"title": title, "source": source, "date": date, "url": url}
     parse = _parsing(pipeline)
     docs = await _watching(request, _parse, data, suffix, doc_id, overrides, parse)
-    if len(data) > settings.async_upload_bytes:  # large: a background job (api/routes/jobs.py)
+    if len(data) > settings.async_upload_bytes:  # large: a background job (api/jobs.py)
         job = request.app.state.jobs.submit(
             lambda progress: _upload_result(_ingest(pipeline, lock, docs, progress)).model_dump(),
             owner=caller(request),

@@ -12,8 +12,8 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
+from api.conversation_store import DB_NAME, default_title
 from api.main import create_app
-from api.routes.conversations import DB_NAME, default_title
 from rag.components import Components
 
 CITATION = {
@@ -229,7 +229,7 @@ def test_a_huge_turn_is_413_and_one_key_cannot_fill_the_disk(capped: TestClient)
 
 
 def test_a_history_file_from_before_the_caps_is_migrated(tmp_path: Any) -> None:
-    from api.routes.conversations import ConversationStore, TurnIn
+    from api.conversation_store import ConversationStore, TurnIn
 
     path = tmp_path / DB_NAME
     with sqlite3.connect(path) as db:

@@ -221,7 +221,7 @@ class FakeLibc:
 def test_memory_is_given_back_after_each_job(monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 13 item 7: 0.40 -> 1.3-1.4 GB after one upload, kept. The server caps glibc's
     arenas and trims the heap after every job (figures: ``bench/uploads.py memory``)."""
-    import api.routes.jobs as jobs
+    import api.jobs as jobs
 
     libc = FakeLibc()
     monkeypatch.setattr(jobs, "_libc", lambda: libc)
