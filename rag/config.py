@@ -212,6 +212,11 @@ class Settings(BaseSettings):
         return self.data_dir / "bm25"
 
 
+# Every tunable's one default, for the components' own signatures (``rrf_k: int =
+# DEFAULTS.rrf_k``): read from the field declarations, not from the environment.
+DEFAULTS = Settings.model_construct()
+
+
 @lru_cache
 def get_settings() -> Settings:
     """Process-wide settings; tests build their own ``Settings`` instead of using this."""

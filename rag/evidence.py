@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.config import DEFAULTS
 from rag.embed import Embedder
+from rag.fusion import rrf
 from rag.guard import flag_instructions
 from rag.rerank import CrossEncoder, sigmoid, titled
 from rag.schema import Evidence, RetrievedChunk
@@ -72,14 +74,11 @@ class Sentence:
     heading: str = ""  # the heading of the section it sits in (``rag.text.headings``)
 
 
-def rrf_order(rankings: list[np.ndarray], k: int = 60) -> np.ndarray:
-    """Indices ordered by reciprocal-rank fusion of several score arrays (higher = better)."""
-    fused = np.zeros(len(rankings[0]))
-    for scores in rankings:
-        ranks = np.empty(len(scores))
-        ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
-        fused += 1.0 / (k + ranks)
-    return np.argsort(-fused, kind="stable")
+def rrf_order(rankings: list[np.ndarray], k: int = DEFAULTS.rrf_k) -> np.ndarray:
+    """Indices ordered by reciprocal-rank fusion (``rag.fusion.rrf``) of several score arrays
+    (higher = better); ties go to the lower index."""
+    fused = rrf((np.argsort(-scores, kind="stable").tolist() for scores in rankings), k)
+    return np.array(sorted(range(len(rankings[0])), key=lambda i: (-fused.get(i, 0.0), i)))
 
 
 def holding(sents: Sequence[Sentence], doc_id: str, start: int, end: int) -> int | None:
@@ -99,11 +98,11 @@ class EvidenceSelector:
         self,
         embedder: Embedder,
         encoder: CrossEncoder | None,
-        max_sentences: int = 4,
-        ce_sentences: int = 16,
+        max_sentences: int = DEFAULTS.evidence_sentences,
+        ce_sentences: int = DEFAULTS.ce_sentences,
         min_chars: int = 12,
         idf: Idf = lambda _t: 1.0,
-        rrf_k: int = 60,
+        rrf_k: int = DEFAULTS.rrf_k,
         screen: Embedder | None = None,
         screen_threshold: float | None = None,
         documents: Documents | None = None,

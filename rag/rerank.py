@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from rag.config import DEFAULTS
 from rag.models import RERANKER_EN, PairModel
 from rag.schema import Evidence, RetrievedChunk
 
@@ -56,7 +57,12 @@ class CrossEncoderReranker:
     Returns copies with ``rerank_score`` set; the input chunks are not changed.
     """
 
-    def __init__(self, encoder: CrossEncoder, keep: int = 8, max_candidates: int = 24) -> None:
+    def __init__(
+        self,
+        encoder: CrossEncoder,
+        keep: int = DEFAULTS.top_k,
+        max_candidates: int = DEFAULTS.rerank_candidates,
+    ) -> None:
         self.encoder = encoder
         self.keep = keep
         self.max_candidates = max_candidates

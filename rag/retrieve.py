@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from rag.config import Settings
+from rag.config import DEFAULTS, Settings
 from rag.embed import Embedder
+from rag.fusion import rrf
 from rag.schema import Filters, RetrievedChunk
 from rag.store.bm25 import BM25Index
 from rag.store.chroma import ChromaStore
 from rag.text import terms
 
 
-def rrf_fuse(rankings: list[list[RetrievedChunk]], k: int = 60) -> list[RetrievedChunk]:
-    """Reciprocal rank fusion: score = sum over lists of 1 / (k + rank)."""
+def rrf_fuse(rankings: list[list[RetrievedChunk]], k: int = DEFAULTS.rrf_k) -> list[RetrievedChunk]:
+    """Reciprocal rank fusion of chunk lists (``rag.fusion.rrf``), each chunk once with both
+    its component scores."""
+    scores = rrf(([c.chunk_id for c in ranking] for ranking in rankings), k)
     fused: dict[str, RetrievedChunk] = {}
-    scores: dict[str, float] = {}
     for ranking in rankings:
-        for rank, chunk in enumerate(ranking, start=1):
-            scores[chunk.chunk_id] = scores.get(chunk.chunk_id, 0.0) + 1.0 / (k + rank)
+        for chunk in ranking:
             seen = fused.get(chunk.chunk_id)
             if seen is None:
                 fused[chunk.chunk_id] = chunk.model_copy()
