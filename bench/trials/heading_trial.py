@@ -8,7 +8,7 @@ sentences after it. This script re-runs evidence selection on the dev questions 
 whose documents have sections (seed, briefings) for each value and counts the answerable
 questions whose first / top-``decide_consider`` sentence holds the gold answer::
 
-    python bench/heading_trial.py --words 0,8,12,16,20,30
+    python bench/trials/heading_trial.py --words 0,8,12,16,20,30
 
 0 turns headings off. Test splits are never read.
 """
@@ -19,7 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from eval.calibrate import default_corpus, observe
 from eval.metrics import is_correct

@@ -18,7 +18,7 @@ answerable questions that name sources (follow-ups rewritten by
 
 Prints one JSON line per backend, then one JSON line of deltas (bge minus MiniLM) per set.
 
-    python bench/embed_trial.py [--data-dir /tmp/embtrial] [--rounds 3]
+    python bench/trials/embed_trial.py [--data-dir /tmp/embtrial] [--rounds 3]
 
 The data dir must not already hold these collections (the ingest would not be a first one):
 remove it, or pass another one.
@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.common import REPO, machine_info, percentile, round_floats
 from eval.harness import GoldItem, load_gold

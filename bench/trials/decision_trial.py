@@ -16,7 +16,7 @@ question's kept sentences (``eval.calibrate.fit_conditional_logit``) with and wi
 reader's margin, fitted on one half and scored on the other.
 
     python -m eval.calibrate --cache /tmp/observed.pkl      # once, saves the dev evidence
-    python bench/decision_trial.py --cache /tmp/observed.pkl --reader rag/data/reader \\
+    python bench/trials/decision_trial.py --cache /tmp/observed.pkl --reader rag/data/reader \\
         --reader /tmp/other-reader
 
 A ``--reader`` directory other than the shipped one is loaded without its sha256 check (it is
@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 
 if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from eval.calibrate import (
     Observed,

@@ -5,10 +5,10 @@ answers. This measures it before anything is built: for every dev question in th
 ``eval/calibrate.py --cache`` saved, the local model (Qwen2.5-Coder-1.5B Q4_K_M) reads the top
 sentence (after its title and up to 300 characters before it) and is asked whether it states
 the answer; the signal is log P(yes) - log P(no) of its first token. Added to the top
-sentence's decision features, it is scored like ``bench/decision_trial.py``: held-out mean
+sentence's decision features, it is scored like ``bench/trials/decision_trial.py``: held-out mean
 balanced accuracy over random half-splits of the dev questions.
 
-    python bench/llm_judge_trial.py --cache /tmp/observed.pkl --model QWEN.gguf \\
+    python bench/trials/llm_judge_trial.py --cache /tmp/observed.pkl --model QWEN.gguf \\
         --judged /tmp/judged.pkl
 
 Result 2026-12-03 (332 dev questions, 20 half-splits; 4.08 s a question at 2 threads): held-out
@@ -34,9 +34,9 @@ from pathlib import Path
 import numpy as np
 
 if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.decision_trial import dev_rows, half_splits, held_out, report
+from bench.trials.decision_trial import dev_rows, half_splits, held_out, report
 from eval.calibrate import Observed, first_rows, judge_column, judge_observed
 from rag.answer.judge import load_judge
 
