@@ -119,13 +119,18 @@ def score_question(
     A failed call (``result is None``) counts as a wrong, non-abstained answer, so errors can
     never make a run look better.
     """
+    outcome = outcome_of(item, result, latency_s)
+    return report_row(item, result, answerer, outcome, error), outcome
+
+
+def outcome_of(item: GoldItem, result: AnswerResult | None, latency_s: float) -> metrics.Outcome:
+    """What one answer scores against its gold item (``eval.metrics`` does the arithmetic)."""
     answer = result.answer if result else ""
     abstained = bool(result and result.abstained)
     cited_ids = [c.doc_id for c in result.citations] if result else []
     cited_titles = [c.title for c in result.citations] if result else []
     ret_ids = [r.doc_id for r in result.retrieved] if result else []
     ret_titles = [r.title for r in result.retrieved] if result else []
-    supported = [s.supported for s in result.support] if result else []
 
     if item.answerable:
         matched = metrics.is_correct(answer, item.answers)
@@ -140,39 +145,41 @@ def score_question(
     squad_em, squad_f1 = metrics.squad_scores(short, item.answers if item.answerable else [])
 
     has_sources = item.answerable and bool(item.sources)
-    r_at_k = (
-        metrics.recall_at_k(ret_ids, ret_titles, item.sources, RETRIEVAL_K) if has_sources else None
-    )
-    rr = metrics.mrr(ret_ids, ret_titles, item.sources) if has_sources else None
-    scored_citations = has_sources and not abstained
-    c_prec = (
-        metrics.citation_precision(cited_ids, cited_titles, item.sources)
-        if scored_citations
-        else None
-    )
-    c_rec = (
-        metrics.citation_recall(cited_ids, cited_titles, item.sources) if scored_citations else None
-    )
-
-    outcome = metrics.Outcome(
+    cited = has_sources and not abstained
+    return metrics.Outcome(
         answerable=item.answerable,
         abstained=abstained,
         correct=correct,
         latency_s=latency_s,
         token_f1=f1,
         exact_match=em,
-        recall_at_5=r_at_k,
-        reciprocal_rank=rr,
-        citation_precision=c_prec,
-        citation_recall=c_rec,
-        supported=supported,
+        recall_at_5=metrics.recall_at_k(ret_ids, ret_titles, item.sources, RETRIEVAL_K)
+        if has_sources
+        else None,
+        reciprocal_rank=metrics.mrr(ret_ids, ret_titles, item.sources) if has_sources else None,
+        citation_precision=metrics.citation_precision(cited_ids, cited_titles, item.sources)
+        if cited
+        else None,
+        citation_recall=metrics.citation_recall(cited_ids, cited_titles, item.sources)
+        if cited
+        else None,
+        supported=[s.supported for s in result.support] if result else [],
         squad_em=squad_em,
         squad_f1=squad_f1,
         confidence=result.confidence if result else None,
         tier=result.tier if result else None,
     )
-    distinct_retrieved = list(dict.fromkeys(ret_ids))
-    row: dict[str, Any] = {
+
+
+def report_row(
+    item: GoldItem,
+    result: AnswerResult | None,
+    answerer: str,
+    outcome: metrics.Outcome,
+    error: str | None,
+) -> dict[str, Any]:
+    """The report's JSON row for one answer: the question, what came back, and its scores."""
+    return {
         "id": item.id,
         "answerer": answerer,
         "category": item.category,
@@ -181,37 +188,38 @@ def score_question(
         "answerable": item.answerable,
         "gold": item.answers,
         "gold_sources": item.sources,
-        "answer": answer,
+        "answer": result.answer if result else "",
         "short_answer": result.short_answer if result else None,
         "confidence": result.confidence if result else None,
-        "squad_em": squad_em,
-        "squad_f1": squad_f1,
+        "squad_em": outcome.squad_em,
+        "squad_f1": outcome.squad_f1,
         "standalone_question": result.standalone_question if result else None,
         "service_answerer": result.answerer if result else None,
-        "abstained": abstained,
+        "abstained": outcome.abstained,
         "tier": result.tier if result else None,
         "refusal": result.refusal if result else None,
         "grounded": bool(result and result.grounded),
-        "correct": correct,
-        "token_f1": f1,
-        "exact_match": em,
+        "correct": outcome.correct,
+        "token_f1": outcome.token_f1,
+        "exact_match": outcome.exact_match,
         "citations": [
             {"n": c.n, "doc_id": c.doc_id, "title": c.title, "quote": c.quote}
             for c in (result.citations if result else [])
         ],
-        "citation_precision": c_prec,
-        "citation_recall": c_rec,
-        "retrieved_doc_ids": distinct_retrieved,
-        "recall_at_5": r_at_k,
-        "reciprocal_rank": rr,
-        "supported_sentences": sum(supported),
-        "total_sentences": len(supported),
-        "latency_s": latency_s,
+        "citation_precision": outcome.citation_precision,
+        "citation_recall": outcome.citation_recall,
+        "retrieved_doc_ids": list(dict.fromkeys(r.doc_id for r in result.retrieved))
+        if result
+        else [],
+        "recall_at_5": outcome.recall_at_5,
+        "reciprocal_rank": outcome.reciprocal_rank,
+        "supported_sentences": sum(outcome.supported),
+        "total_sentences": len(outcome.supported),
+        "latency_s": outcome.latency_s,
         "timings": result.timings if result else {},
         "note": result.note if result else None,
         "error": error,
     }
-    return row, outcome
 
 
 def _parse_threshold(name: str) -> tuple[str, str]:
