@@ -21,7 +21,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 
 from api.jobs import JobQueue, limit_malloc_arenas
-from api.observability import ObservedIngestPipeline, ObservedQAService
+from api.observability import observe
 from ingest.pipeline import IngestPipeline
 from rag.components import Components
 from rag.config import Settings
@@ -140,14 +140,8 @@ def ensure_service(app: FastAPI, force: bool = False) -> QAService:
             log.error("service not ready: %s", exc)
             raise ServiceNotReady(f"service not ready: {exc}") from exc
         state.components = components
-        # The observed subclasses feed /metrics and the access log (api.observability).
-        metrics = getattr(state, "metrics", None)
-        pipeline = ObservedIngestPipeline(
-            settings,
-            components.store,
-            ingest_embedder(components),
-            components.bm25,
-            metrics=metrics,
+        pipeline = IngestPipeline(
+            settings, components.store, ingest_embedder(components), components.bm25
         )
         pipeline.commit_guard = state.store_lock.write
         pipeline.sync_on_commit = True
@@ -155,7 +149,9 @@ def ensure_service(app: FastAPI, force: bool = False) -> QAService:
         state.pipeline = pipeline
         # warm: a local model evaluates its static prompt prefix now, not on the first question.
         answerers = build_answerers(settings, warm=True)
-        state.service = ObservedQAService(components, answerers, metrics=metrics)
+        state.service = QAService(components, answerers)
+        # /metrics and the access log hear of every answer, upload and delete.
+        observe(state.service, pipeline, getattr(state, "metrics", None))
         state.startup_error = None
         return state.service
 

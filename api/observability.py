@@ -23,7 +23,7 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -43,7 +43,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest.pipeline import IngestPipeline, IngestReport
-from rag.schema import AnswerResult, ChatTurn, Filters
+from rag.schema import AnswerResult
 from rag.service import QAService
 
 ACCESS_LOGGER = "briefqa.access"
@@ -147,52 +147,27 @@ def _note(**fields: Any) -> None:
         info.update(fields)
 
 
-class ObservedQAService(QAService):
-    """``QAService`` that counts answers and tells the access log who answered."""
+def observe(service: QAService, pipeline: IngestPipeline, metrics: Metrics | None) -> None:
+    """Count answers, uploads and deletes for ``/metrics``, and tell the access log who
+    answered and what was ingested (hooks on the service and the pipeline)."""
 
-    def __init__(self, *args: Any, metrics: Metrics | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.metrics = metrics
+    def answered(result: AnswerResult) -> None:
+        _note(answerer=result.answerer, abstained=result.abstained)
+        if metrics is not None:
+            metrics.observe_answer(result)
 
-    def ask_stream(
-        self,
-        question: str,
-        history: list[ChatTurn] | None = None,
-        filters: Filters | None = None,
-        top_k: int | None = None,
-        answerer: str | None = None,
-    ) -> Iterator[str | AnswerResult]:
-        inner = super().ask_stream(question, history, filters, top_k, answerer)
-        try:
-            for item in inner:
-                if isinstance(item, AnswerResult):
-                    _note(answerer=item.answerer, abstained=item.abstained)
-                    if self.metrics is not None:
-                        self.metrics.observe_answer(item)
-                yield item
-        finally:
-            inner.close()  # an abandoned stream must still release the answerer at once
-
-
-class ObservedIngestPipeline(IngestPipeline):
-    """``IngestPipeline`` that counts what API uploads and deletes did."""
-
-    def __init__(self, *args: Any, metrics: Metrics | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.metrics = metrics
-
-    def ingest(self, *args: Any, **kwargs: Any) -> IngestReport:
-        report = super().ingest(*args, **kwargs)
-        if self.metrics is not None:
-            self.metrics.observe_ingest(report)
+    def ingested(report: IngestReport) -> None:
+        if metrics is not None:
+            metrics.observe_ingest(report)
         _note(ingested=len(report.doc_ids), chunks_written=report.chunks_written)
-        return report
 
-    def delete(self, doc_id: str) -> bool:
-        existed = super().delete(doc_id)
-        if existed and self.metrics is not None:
-            self.metrics.ingest_documents.labels("deleted").inc()
-        return existed
+    def deleted(_doc_id: str) -> None:
+        if metrics is not None:
+            metrics.ingest_documents.labels("deleted").inc()
+
+    service.on_answer.append(answered)
+    pipeline.on_ingest.append(ingested)
+    pipeline.on_delete.append(deleted)
 
 
 # --- access log -----------------------------------------------------------------------------

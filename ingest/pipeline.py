@@ -125,6 +125,9 @@ class IngestPipeline:
         self.repair_whole_store = True
         self._writing = threading.Lock()  # one ingest or delete at a time
         self.limits = ParseLimits.of(settings)
+        # Called after each ingest and each delete (the API's metrics and access log subscribe).
+        self.on_ingest: list[Callable[[IngestReport], None]] = []
+        self.on_delete: list[Callable[[str], None]] = []
 
     def parse(self, data: bytes, suffix: str, doc_id: str, name: str) -> list[SourceDocument]:
         """One file's bytes -> documents, within the settings' parse budget (ingest.sandbox)."""
@@ -186,7 +189,10 @@ class IngestPipeline:
     ) -> IngestReport:
         """Store loaded documents: embed only new or changed ones, then bring BM25 in step."""
         with self._writing:
-            return self._ingest(raw, report or IngestReport(), prune, progress)
+            done = self._ingest(raw, report or IngestReport(), prune, progress)
+        for hook in self.on_ingest:
+            hook(done)
+        return done
 
     def _ingest(
         self,
@@ -343,11 +349,18 @@ class IngestPipeline:
                 progress(done + len(vectors), total)
         return vectors
 
+    def stored(self, doc_id: str) -> tuple[DocumentMeta, str] | None:
+        """A stored document's metadata and cleaned text, or None (what an edit starts from)."""
+        return self.store.get_documents([doc_id]).get(doc_id)
+
     def delete(self, doc_id: str) -> bool:
         with self._writing, self.commit_guard():
             existed = self.store.delete_document(doc_id)
             if existed:
                 self.bm25.drop_document(doc_id, self.store.bump_generation([doc_id]))
+        if existed:
+            for hook in self.on_delete:
+                hook(doc_id)
         return existed
 
 

@@ -32,7 +32,15 @@ from rag.refusal import REFUSAL, Refusal, refuse
 from rag.rerank import CrossEncoderReranker, by_evidence, get_cross_encoder
 from rag.retrieve import HybridRetriever
 from rag.rewrite import accept_rewrite, standalone_question
-from rag.schema import AnswerResult, ChatTurn, Draft, Evidence, Filters, RetrievedChunk
+from rag.schema import (
+    AnswerResult,
+    ChatTurn,
+    DocumentMeta,
+    Draft,
+    Evidence,
+    Filters,
+    RetrievedChunk,
+)
 from rag.verify import SupportVerifier
 
 log = logging.getLogger(__name__)
@@ -117,12 +125,31 @@ class QAService:
         self.extractive = ExtractiveAnswerer(margin=settings.second_sentence_margin)
         self.answerers: dict[str, Answerer] = {"extractive": self.extractive, **(answerers or {})}
         self.judged_deciders = self._judged_deciders()
+        # Called with each verified answer (the API's metrics and access log subscribe).
+        self.on_answer: list[Callable[[AnswerResult], None]] = []
 
     def _document_texts(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """The stored (content hash, text) of ``doc_ids`` (evidence selection reads their
         headings)."""
         stored = self.components.store.get_documents(doc_ids)
         return {doc_id: (meta.content_hash, text) for doc_id, (meta, text) in stored.items()}
+
+    # --- the stored collection, for the API (routes never reach into the store) -------------
+    def documents(self) -> list[DocumentMeta]:
+        """Every stored document's metadata, sorted by ``doc_id``."""
+        return self.components.store.list_documents()
+
+    def document(self, doc_id: str) -> tuple[DocumentMeta, str] | None:
+        """A stored document's metadata and cleaned text, or None."""
+        return self.components.store.get_documents([doc_id]).get(doc_id)
+
+    def count_undated(self, filters: Filters) -> int:
+        """How many undated documents the filters' other conditions would admit."""
+        return self.components.store.count_undated(filters)
+
+    def ping(self) -> None:
+        """Raise ``StoreUnavailable`` unless the store answers."""
+        self.components.store.ping()
 
     def _before(self, chunks: list[RetrievedChunk]) -> list[str] | None:
         """The text before each chunk that the reader reads with it (``reader_context_chars``)."""
@@ -349,6 +376,8 @@ class QAService:
         else:
             yield result.answer
         result.timings["total"] = round(time.perf_counter() - started, 4)
+        for hook in self.on_answer:
+            hook(result)
         yield result
 
     def _bounded(self, name: str, fn: Callable[..., T], *args: Any) -> tuple[T | None, str]:

@@ -76,4 +76,4 @@ def undated_left_out(service: QAService, filters: Filters | None) -> int | None:
     """How many undated documents a date range kept out of the search (None: no date range)."""
     if filters is None or filters.include_undated or not (filters.date_from or filters.date_to):
         return None
-    return service.components.store.count_undated(filters)
+    return service.count_undated(filters)

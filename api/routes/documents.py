@@ -85,7 +85,7 @@ def media_suffix(content_type: str | None) -> str:
 def list_documents(service: ServiceDep, lock: StoreLockDep) -> list[DocumentMeta]:
     """Every stored document's metadata (no text), sorted by ``doc_id``."""
     with lock.read():
-        return service.components.store.list_documents()
+        return service.documents()
 
 
 @router.get("/{doc_id:path}", response_model=DocumentDetail, responses={404: {}})
@@ -94,7 +94,7 @@ def get_document(doc_id: str, service: ServiceDep, lock: StoreLockDep) -> Docume
     if not doc_id:
         raise HTTPException(404, "no document ''")
     with lock.read():
-        found = service.components.store.get_documents([doc_id]).get(doc_id)
+        found = service.document(doc_id)
     if found is None:
         raise HTTPException(404, f"no document '{doc_id}'")
     meta, text = found
@@ -207,7 +207,7 @@ def edit_document(
         if name in changes and changes[name] is None:
             raise invalid(("body", name), f"{name} can't be cleared (null); send a value")
     with lock.read():
-        found = pipeline.store.get_documents([doc_id]).get(doc_id) if doc_id else None
+        found = pipeline.stored(doc_id) if doc_id else None
     if found is None:
         raise HTTPException(404, f"no document '{doc_id}'")
     meta, text = found
@@ -226,7 +226,7 @@ def edit_document(
     )
     pipeline.ingest([edited])
     with lock.read():
-        stored = pipeline.store.get_documents([doc_id]).get(doc_id)
+        stored = pipeline.stored(doc_id)
     if stored is None:  # deleted meanwhile
         raise HTTPException(404, f"no document '{doc_id}'")
     return stored[0]

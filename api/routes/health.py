@@ -33,7 +33,7 @@ def readyz(request: Request) -> Ready | JSONResponse:
     if embedder is None or getattr(embedder, "model", None) is None:
         return _not_ready("embedder not loaded")
     try:
-        service.components.store.ping()
+        service.ping()
     except StoreUnavailable as exc:
         return _not_ready(str(exc))
     return Ready(answerers=sorted(service.answerers), default_answerer=service.default_answerer)
