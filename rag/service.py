@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
+from rag.answer.base import Answerer, Drafting, Judging, Rewriting, Streaming
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.cite import answer_sentences, build_citations, keep_cited
 from rag.components import Components
@@ -59,14 +60,6 @@ def _answer_pool() -> ThreadPoolExecutor:
         if _POOL is None:
             _POOL = ThreadPoolExecutor(_POOL_WORKERS, thread_name_prefix="answerer")
         return _POOL
-
-
-class Answerer(Protocol):
-    """Phrases an answer from numbered evidence; every sentence must cite it as [n]."""
-
-    name: str
-
-    def answer(self, question: str, evidence: list[Evidence]) -> Draft: ...
 
 
 class QAService:
@@ -168,7 +161,7 @@ class QAService:
         model = judged_model()
         out = {}
         for name, impl in self.answerers.items():
-            judge = getattr(impl, "judge", None)
+            judge = impl.judge if isinstance(impl, Judging) else None
             if judge is not None and model is not None:
                 out[name] = AnswerDecider(
                     self.components.bm25.idf,
@@ -338,7 +331,7 @@ class QAService:
             # quotes, so it may use everything.
             shown = [e for e in evidence if not e.suspect or name == self.extractive.name]
             impl = self.answerers[name]
-            stream = getattr(impl, "stream", None)
+            streaming = impl if isinstance(impl, Streaming) else None
             with _timed(result.timings, "answer"):
                 if impl is self.extractive:
                     draft = self.extractive.answer(
@@ -346,13 +339,13 @@ class QAService:
                         shown,
                         lead=result.short_answer if result.leads else None,
                     )
-                elif stream is None:
+                elif streaming is None:
                     draft = self._draft(name, result.standalone_question, shown)
                 else:
                     parts: list[str] = []
                     sent = 0
                     try:
-                        for delta in stream(result.standalone_question, shown):
+                        for delta in streaming.stream(result.standalone_question, shown):
                             parts.append(delta)
                             text = "".join(parts)
                             # What may still become "The briefings don't say." is held back:
@@ -361,17 +354,18 @@ class QAService:
                                 continue
                             yield text[sent:]
                             sent = len(text)
-                        to_draft = getattr(impl, "to_draft", None)
                         text = "".join(parts)
                         draft = (
-                            to_draft(text, shown) if to_draft else Draft(text=text, answerer=name)
+                            impl.to_draft(text, shown)
+                            if isinstance(impl, Drafting)
+                            else Draft(text=text, answerer=name)
                         )
                     except Exception as exc:  # the stream broke: answer without the LLM
                         log.warning("answerer %s stream failed (%s)", name, exc)
                         draft = self.extractive.answer(result.standalone_question, evidence)
                         draft.fell_back, draft.note = True, f"{name} failed: {exc}"
             self.finish(result, draft, evidence)
-            if stream is None:
+            if streaming is None:
                 yield result.answer
         else:
             yield result.answer
@@ -409,10 +403,10 @@ class QAService:
 
     def _rewrite(self, name: str, question: str, history: list[ChatTurn]) -> str | None:
         """The LLM's standalone question when ``llm_rewrite`` is on and it is plausible."""
-        rewrite = getattr(self.answerers[name], "rewrite", None)
-        if not self.settings.llm_rewrite or rewrite is None or not history:
+        impl = self.answerers[name]
+        if not self.settings.llm_rewrite or not isinstance(impl, Rewriting) or not history:
             return None
-        candidate, why = self._bounded(name, rewrite, question, history)
+        candidate, why = self._bounded(name, impl.rewrite, question, history)
         if candidate and accept_rewrite(candidate, question, history):
             return candidate
         log.info("LLM rewrite not used (%s): %r", why or "implausible", candidate)

@@ -5,8 +5,8 @@ LLM answerers are built only when requested, so the default service never loads 
 
 from __future__ import annotations
 
+from rag.answer.base import Answerer
 from rag.config import Settings
-from rag.service import Answerer
 
 
 def build_answerers(
