@@ -25,17 +25,15 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from rag.evidence import entity_terms, weighted_share
 from rag.fitted import DATA_DIR, committed, linear, load_fitted
 from rag.read import span_context
 from rag.schema import Evidence
 from rag.spans import Reading, ScoredSpan, question_kind, reading
-from rag.text import WORD, stem, terms
+from rag.text import WORD, Idf, entity_terms, stem, terms, weighted_share
 
 DECISION_MODEL = DATA_DIR / "decision.json"
 JUDGED_MODEL = DATA_DIR / "decision-local-llm.json"
 CONTEXT_CHARS = 600  # about three sentences of a news chunk
-Idf = Callable[[str], float]
 # An LLM's yes/no margin (log P(yes) - log P(no)) on a sentence; None when it could not judge.
 Judge = Callable[[str, Evidence], float | None]
 

@@ -19,49 +19,25 @@ import numpy as np
 
 from rag.config import DEFAULTS
 from rag.embed import Embedder
-from rag.fusion import rrf
 from rag.guard import flag_instructions
-from rag.rerank import CrossEncoder, sigmoid, titled
+from rag.rerank import CrossEncoder
 from rag.schema import Evidence, RetrievedChunk
+from rag.scores import rrf, sigmoid
 from rag.text import (
     BULLET_MARKS,
-    STOPWORDS,
-    WORD,
+    Idf,
     heading_before,
     headings,
+    overlap,
     sentence_spans,
-    stem,
-    terms,
+    titled,
 )
 
-Idf = Callable[[str], float]
 # The stored (content hash, text) of the given documents, by doc_id: the headings sentences
 # sit under are read from the text, and remembered per version.
 Documents = Callable[[Iterable[str]], Mapping[str, tuple[str, str]]]
 HEADING_CACHE = 256  # document versions whose headings are remembered (a long PDF takes ~0.1 s)
 _BULLET = re.compile(rf"(?:[{re.escape(BULLET_MARKS)}]|\d{{1,2}}[.)])\s")  # or "1." / "2)"
-
-
-def entity_terms(text: str) -> list[str]:
-    """Stemmed capitalised words after the first, and numbers: what a question is about."""
-    toks = WORD.findall(text)
-    return [
-        stem(t)
-        for i, t in enumerate(toks)
-        if (t[0].isdigit() or (i > 0 and t[0].isupper())) and t.lower() not in STOPWORDS
-    ]
-
-
-def weighted_share(wanted: Iterable[str], present: set[str], idf: Idf, empty: float = 1.0) -> float:
-    """Idf-weighted share of ``wanted`` terms found in ``present`` (``empty`` when none)."""
-    wanted = list(wanted)
-    total = sum(idf(t) for t in wanted)
-    return sum(idf(t) for t in wanted if t in present) / total if total else empty
-
-
-def overlap(question: str, text: str, idf: Idf) -> float:
-    """Idf-weighted share of the question's terms present in ``text``."""
-    return weighted_share(set(terms(question)), set(terms(text)), idf, empty=0.0)
 
 
 @dataclass(frozen=True)
@@ -75,7 +51,7 @@ class Sentence:
 
 
 def rrf_order(rankings: list[np.ndarray], k: int = DEFAULTS.rrf_k) -> np.ndarray:
-    """Indices ordered by reciprocal-rank fusion (``rag.fusion.rrf``) of several score arrays
+    """Indices ordered by reciprocal-rank fusion (``rag.scores.rrf``) of several score arrays
     (higher = better); ties go to the lower index."""
     fused = rrf((np.argsort(-scores, kind="stable").tolist() for scores in rankings), k)
     return np.array(sorted(range(len(rankings[0])), key=lambda i: (-fused.get(i, 0.0), i)))

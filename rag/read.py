@@ -27,8 +27,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from rag.extract import ChunkReader, PassageReading, SpanExtractor
-from rag.rerank import CrossEncoder, sigmoid, titled
+from rag.rerank import CrossEncoder
 from rag.schema import Evidence, RetrievedChunk
+from rag.scores import sigmoid
 from rag.spans import (
     Candidate,
     Reading,
@@ -40,6 +41,7 @@ from rag.spans import (
     score_candidates,
     span_kind,
 )
+from rag.text import titled
 
 MASK = "[MASK]"  # BERT's mask token: the cross-encoder's own word for "something here"
 

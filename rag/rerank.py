@@ -17,17 +17,7 @@ import numpy as np
 from rag.config import DEFAULTS
 from rag.models import RERANKER_EN, PairModel
 from rag.schema import Evidence, RetrievedChunk
-
-
-def titled(title: str, text: str, heading: str = "") -> str:
-    """What the cross-encoder reads for a passage: ``"{title}. {heading}. {text}"`` (the title
-    and the section heading often name what the text leaves implicit), skipping empty ones."""
-    return ". ".join(p for p in (title, heading, text) if p)
-
-
-def sigmoid(x: np.ndarray | float) -> np.ndarray:
-    """Logit -> probability-like score in (0, 1), for thresholds that read as shares."""
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+from rag.text import titled
 
 
 class CrossEncoder(PairModel):

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from rag.config import DEFAULTS, Settings
 from rag.embed import Embedder
-from rag.fusion import rrf
 from rag.schema import Filters, RetrievedChunk
+from rag.scores import rrf
 from rag.store.bm25 import BM25Index
 from rag.store.chroma import ChromaStore
 from rag.text import terms
 
 
 def rrf_fuse(rankings: list[list[RetrievedChunk]], k: int = DEFAULTS.rrf_k) -> list[RetrievedChunk]:
-    """Reciprocal rank fusion of chunk lists (``rag.fusion.rrf``), each chunk once with both
+    """Reciprocal rank fusion of chunk lists (``rag.scores.rrf``), each chunk once with both
     its component scores."""
     scores = rrf(([c.chunk_id for c in ranking] for ranking in rankings), k)
     fused: dict[str, RetrievedChunk] = {}

@@ -6,7 +6,7 @@ import bisect
 import importlib.util
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache, partial
 from pathlib import Path
 
@@ -150,6 +150,38 @@ def citation_numbers(sentence: str) -> list[int]:
 
 def strip_citations(sentence: str) -> str:
     return CITE_MARK.sub("", sentence).strip()
+
+
+Idf = Callable[[str], float]  # a term's inverse document frequency (BM25's, or 1.0)
+
+
+def titled(title: str, text: str, heading: str = "") -> str:
+    """What the cross-encoder and the reader read for a passage: ``"{title}. {heading}. {text}"``
+    (the title and the section heading often name what the text leaves implicit), skipping
+    empty ones."""
+    return ". ".join(p for p in (title, heading, text) if p)
+
+
+def entity_terms(text: str) -> list[str]:
+    """Stemmed capitalised words after the first, and numbers: what a question is about."""
+    toks = WORD.findall(text)
+    return [
+        stem(t)
+        for i, t in enumerate(toks)
+        if (t[0].isdigit() or (i > 0 and t[0].isupper())) and t.lower() not in STOPWORDS
+    ]
+
+
+def weighted_share(wanted: Iterable[str], present: set[str], idf: Idf, empty: float = 1.0) -> float:
+    """Idf-weighted share of ``wanted`` terms found in ``present`` (``empty`` when none)."""
+    wanted = list(wanted)
+    total = sum(idf(t) for t in wanted)
+    return sum(idf(t) for t in wanted if t in present) / total if total else empty
+
+
+def overlap(question: str, text: str, idf: Idf) -> float:
+    """Idf-weighted share of the question's terms present in ``text``."""
+    return weighted_share(set(terms(question)), set(terms(text)), idf, empty=0.0)
 
 
 @cache

@@ -66,13 +66,12 @@ from eval.run import eval_settings
 from rag import decide
 from rag.components import Components, build_components
 from rag.config import Settings
-from rag.evidence import entity_terms, weighted_share
 from rag.extract import SpanExtractor, get_extractor
 from rag.models import READER, ModelFiles
 from rag.read import masked, span_context
-from rag.rerank import get_cross_encoder, titled
+from rag.rerank import get_cross_encoder
 from rag.spans import default_model, question_kind, reading
-from rag.text import WORD, stem, terms
+from rag.text import WORD, entity_terms, stem, terms, titled, weighted_share
 
 
 def extractor_for(directory: Path) -> SpanExtractor:

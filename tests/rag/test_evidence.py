@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.evidence import EvidenceSelector, overlap, rrf_order, weighted_share
+from rag.evidence import EvidenceSelector, rrf_order
+from rag.text import overlap, weighted_share
 
 
 def test_overlap_and_rank_fusion() -> None:

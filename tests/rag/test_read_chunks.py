@@ -17,8 +17,8 @@ from rag.read import (
     preceding,
     read_chunks,
 )
-from rag.rerank import titled
 from rag.schema import Evidence, RetrievedChunk
+from rag.text import titled
 
 TEXT = (
     "The Harlow summit met in Calvania. Ministers from six states came. "

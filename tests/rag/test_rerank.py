@@ -8,16 +8,15 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from rag import rerank
 from rag.rerank import (
     CrossEncoder,
     CrossEncoderReranker,
     by_evidence,
     get_cross_encoder,
-    sigmoid,
-    titled,
 )
 from rag.schema import Evidence, RetrievedChunk
+from rag.scores import sigmoid
+from rag.text import titled
 
 QUESTION = "Who opened the Velmora bridge?"
 ANSWER = "The Velmora bridge was opened by Mayor Ilse Darrow in 2031."
@@ -193,7 +192,7 @@ def test_sources_follow_their_best_evidence_sentence() -> None:
 def test_sigmoid() -> None:
     assert sigmoid(0.0) == pytest.approx(0.5)
     assert np.allclose(sigmoid(np.array([-50.0, 50.0])), [0.0, 1.0])
-    assert rerank.sigmoid(np.float32(2.0)) == pytest.approx(0.880797, abs=1e-5)
+    assert sigmoid(np.float32(2.0)) == pytest.approx(0.880797, abs=1e-5)
 
 
 def test_titled_joins_title_heading_and_text_skipping_empty_parts() -> None:
