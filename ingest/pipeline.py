@@ -38,8 +38,9 @@ from ingest.sandbox import ParseLimits, parse_limited
 from rag.config import Settings
 from rag.embed import Embedder
 from rag.schema import DocumentMeta
+from rag.store.base import Store
 from rag.store.bm25 import BM25Index
-from rag.store.chroma import ChromaStore, ChunkRecord, text_hash
+from rag.store.chroma import ChunkRecord, text_hash
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (chunks done, chunks total)
@@ -102,7 +103,7 @@ class IngestPipeline:
     """One ingest run; the store, embedder and BM25 index are shared with the query side."""
 
     def __init__(
-        self, settings: Settings, store: ChromaStore, embedder: Embedder, bm25: BM25Index
+        self, settings: Settings, store: Store, embedder: Embedder, bm25: BM25Index
     ) -> None:
         self.settings = settings
         self.store = store

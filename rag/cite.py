@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from rag.schema import Citation, Evidence
-from rag.store.chroma import ChromaStore
+from rag.store.base import DocumentStore
 from rag.text import CITE_MARK, citation_numbers, sentence_spans
 
 # An answer sentence ends after its citation group (and any closing punctuation). Only a
@@ -33,7 +33,7 @@ def answer_sentences(answer: str) -> list[str]:
 
 
 def build_citations(
-    answer: str, evidence: list[Evidence], store: ChromaStore
+    answer: str, evidence: list[Evidence], store: DocumentStore
 ) -> tuple[str, list[Citation]]:
     """Attach quotes read from the store to the evidence the answer cites, then renumber.
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from rag.config import Settings
 from rag.embed import Embedder, resolve_backend
+from rag.store.base import Store
 from rag.store.bm25 import BM25Index
 from rag.store.chroma import ChromaStore
 
@@ -13,7 +14,7 @@ from rag.store.chroma import ChromaStore
 @dataclass
 class Components:
     settings: Settings
-    store: ChromaStore
+    store: Store
     embedder: Embedder
     bm25: BM25Index
 

@@ -6,8 +6,8 @@ from rag.config import DEFAULTS, Settings
 from rag.embed import Embedder
 from rag.schema import Filters, RetrievedChunk
 from rag.scores import rrf
+from rag.store.base import VectorIndex
 from rag.store.bm25 import BM25Index
-from rag.store.chroma import ChromaStore
 from rag.text import terms
 
 
@@ -58,7 +58,7 @@ class HybridRetriever:
     """Dense and lexical retrieval each catch what the other misses (names vs paraphrases)."""
 
     def __init__(
-        self, settings: Settings, store: ChromaStore, embedder: Embedder, bm25: BM25Index
+        self, settings: Settings, store: VectorIndex, embedder: Embedder, bm25: BM25Index
     ) -> None:
         self.settings = settings
         self.store = store

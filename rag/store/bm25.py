@@ -29,7 +29,8 @@ import bm25s
 import numpy as np
 
 from rag.schema import Filters, RetrievedChunk
-from rag.store.chroma import ChromaStore, date_number
+from rag.store.base import Store
+from rag.store.chroma import date_number
 from rag.text import terms
 
 log = logging.getLogger(__name__)
@@ -149,7 +150,7 @@ class BM25Index:
             df = self._df.get(term, 0) + len(delta.postings.get(term, ()))
         return _idf(df, n)
 
-    def sync(self, store: ChromaStore) -> None:
+    def sync(self, store: Store) -> None:
         """Bring the index up to the store's generation: from the change log if it can say
         what changed, else load from disk or rebuild."""
         generation = store.generation()
