@@ -31,6 +31,7 @@ from rag.config import Settings
 from rag.decide import judged_model
 from rag.rewrite import last_exchange
 from rag.schema import ChatTurn, Draft, Evidence
+from rag.text import CITE_MARK, strip_citations
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM, ChatMessage
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 # every call into a local model goes through this lock. One process holds one local model.
 LOCAL_LOCK = threading.Lock()
 
-_CITE = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _LEAD = re.compile(r"^\s*(?:answer\s*:\s*)", re.IGNORECASE)
 _REFUSALISH = re.compile(
     r"briefings\s+(?:don'?t|do\s+not)\s+say"
@@ -82,9 +82,9 @@ def repair_citations(text: str, evidence: list[Evidence]) -> tuple[str, int]:
     out: list[str] = []
     repaired = 0
     for sentence in _SENTENCE_END.split(text):
-        body = _CITE.sub("", sentence).strip()
+        body = strip_citations(sentence)
         own = _content_words(body)
-        cited = [int(n) for group in _CITE.findall(sentence) for n in group.split(",")]
+        cited = [int(n) for group in CITE_MARK.findall(sentence) for n in group.split(",")]
         if not own or not words:
             out.append(sentence)
             continue
@@ -115,7 +115,7 @@ def tidy(text: str, evidence: list[Evidence] | None = None) -> tuple[str, str | 
     text = _LEAD.sub("", clean(text.replace("\u2019", "'")))
     if not text:
         return REFUSAL, "empty model output"
-    if not _CITE.search(text) and _REFUSALISH.search(text):
+    if not CITE_MARK.search(text) and _REFUSALISH.search(text):
         return REFUSAL, "model refused: evidence does not contain the answer"
     if evidence:
         text, repaired = repair_citations(text, evidence)
