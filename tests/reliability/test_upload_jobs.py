@@ -34,16 +34,22 @@ def bell(ringer: str, padding: int = 0) -> bytes:
     return f"Orrin Harbour Bell\nThe Orrin harbour bell was rung by {ringer}.\n{filler}\n".encode()
 
 
-@pytest.fixture
-def client(tmp_path: Path, embedder: Embedder) -> Iterator[TestClient]:
-    settings = Settings(
+def job_settings(tmp_path: Path, collection: str, **extra: object) -> Settings:
+    """Uploads over 4 KB become jobs; no rate limit."""
+    return Settings(
         data_dir=tmp_path / "data",
-        collection="jobs",
+        collection=collection,
         torch_threads=1,
         rate_limit_per_minute=0,
         async_upload_bytes=4_000,
         _env_file=None,
+        **extra,  # type: ignore[arg-type]
     )
+
+
+@pytest.fixture
+def client(tmp_path: Path, embedder: Embedder) -> Iterator[TestClient]:
+    settings = job_settings(tmp_path, "jobs")
     components: Components = ingested(settings, embedder, [CORPUS, SEED])
     with TestClient(create_app(settings, components)) as test_client:
         yield test_client
@@ -85,15 +91,7 @@ def test_small_uploads_answer_at_once_large_ones_are_jobs(client: TestClient) ->
 
 def test_a_job_is_seen_only_by_the_key_that_made_it(tmp_path: Path, embedder: Embedder) -> None:
     """Issue 26: any key could read another key's upload job; now it is 404 to them."""
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        collection="jobs-keyed",
-        torch_threads=1,
-        rate_limit_per_minute=0,
-        async_upload_bytes=4_000,
-        api_keys=["key-a", "key-b"],
-        _env_file=None,
-    )
+    settings = job_settings(tmp_path, "jobs-keyed", api_keys=["key-a", "key-b"])
     components = ingested(settings, embedder, [SEED])
     a, b = {"Authorization": "Bearer key-a"}, {"Authorization": "Bearer key-b"}
     with TestClient(create_app(settings, components)) as keyed:
