@@ -175,12 +175,12 @@ def ask(
     filters = _filters(source, since, until, doc, include_undated)
     service, name = _service_for(answerer)
     if as_json:
-        emit_json(service.ask(question, None, filters, None, name).model_dump(mode="json"))
+        emit_json(service.ask(question, filters=filters, answerer=name).model_dump(mode="json"))
         return
     streamed: list[str] = []
     result: AnswerResult | None = None
     # Closed even on Ctrl-C, so a local LLM's lock is released.
-    stream = service.ask_stream(question, None, filters, None, name)
+    stream = service.ask_stream(question, filters=filters, answerer=name)
     with closing(stream) as items:  # type: ignore[type-var]
         for item in items:
             if isinstance(item, AnswerResult):

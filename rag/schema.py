@@ -222,3 +222,21 @@ class AnswerResult(BaseModel):
         description="undated documents a date range left out (set filters.include_undated "
         "to search them too); null without a date range",
     )
+
+
+class Query(BaseModel):
+    """One question as the service takes it: the text, the conversation before it (for a
+    follow-up), filters on what may be searched, how many chunks to keep, and who answers."""
+
+    question: str
+    history: list[ChatTurn] | None = None
+    filters: Filters | None = None
+    top_k: int | None = None
+    answerer: str | None = None
+
+    @classmethod
+    def of(cls, query: Query | str, **fields: object) -> Query:
+        """``query`` itself, or a new one for the text, with ``fields`` set over it."""
+        if isinstance(query, Query):
+            return query.model_copy(update=fields) if fields else query
+        return cls(question=query, **fields)  # type: ignore[arg-type]

@@ -40,6 +40,7 @@ from rag.schema import (
     Draft,
     Evidence,
     Filters,
+    Query,
     RetrievedChunk,
 )
 from rag.verify import SupportVerifier
@@ -215,18 +216,13 @@ class QAService:
         name = self.settings.answerer
         return name if name in self.answerers else "extractive"
 
-    def prepare(
-        self,
-        question: str,
-        history: list[ChatTurn] | None = None,
-        filters: Filters | None = None,
-        top_k: int | None = None,
-        answerer: str | None = None,
-    ) -> tuple[AnswerResult, list[Evidence]]:
+    def prepare(self, query: Query | str, **fields: Any) -> tuple[AnswerResult, list[Evidence]]:
         """Everything up to answering; returns an abstained result when there is nothing to say.
 
-        ``answerer`` names the one that will answer: an LLM may rewrite the follow-up too.
+        ``query.answerer`` names the one that will answer: an LLM may rewrite the follow-up too.
         """
+        q = Query.of(query, **fields)
+        question, history, answerer = q.question, q.history, q.answerer
         timings: dict[str, float] = {}
         with _timed(timings, "rewrite"):
             standalone = standalone_question(question, history)
@@ -245,7 +241,7 @@ class QAService:
         if screen_question(question):
             return refuse(result, Refusal.OUT_OF_SCOPE), []
         with _timed(timings, "retrieve"):
-            result.retrieved = self.retrieve(standalone, top_k, filters)
+            result.retrieved = self.retrieve(standalone, q.top_k, q.filters)
         evidence = self.evidence(standalone, result.retrieved, timings)
         if self.settings.sources_by_evidence:
             result.retrieved = by_evidence(result.retrieved, evidence)
@@ -295,35 +291,23 @@ class QAService:
             )
         return name
 
-    def ask(
-        self,
-        question: str,
-        history: list[ChatTurn] | None = None,
-        filters: Filters | None = None,
-        top_k: int | None = None,
-        answerer: str | None = None,
-    ) -> AnswerResult:
-        """Answer one question; the last item of ``ask_stream`` without the text deltas."""
-        *_, result = self.ask_stream(question, history, filters, top_k, answerer)
+    def ask(self, query: Query | str, **fields: Any) -> AnswerResult:
+        """Answer one question (a ``Query``, or its text with ``Query`` fields as keywords);
+        the last item of ``ask_stream`` without the text deltas."""
+        *_, result = self.ask_stream(query, **fields)
         assert isinstance(result, AnswerResult)
         return result
 
-    def ask_stream(
-        self,
-        question: str,
-        history: list[ChatTurn] | None = None,
-        filters: Filters | None = None,
-        top_k: int | None = None,
-        answerer: str | None = None,
-    ) -> Iterator[str | AnswerResult]:
+    def ask_stream(self, query: Query | str, **fields: Any) -> Iterator[str | AnswerResult]:
         """Yield answer text as it is produced, then the verified ``AnswerResult``.
 
         Streaming answerers' tokens are passed on live; the final result may differ from them
         when verification drops a sentence, and clients should show the final ``answer``.
         """
         started = time.perf_counter()
-        name = self.resolve_answerer(answerer)
-        result, evidence = self.prepare(question, history, filters, top_k, name)
+        q = Query.of(query, **fields)
+        name = self.resolve_answerer(q.answerer)
+        result, evidence = self.prepare(q, answerer=name)
         if evidence:
             if evidence[0].suspect:  # the best evidence reads as instructions: only quote it
                 name = self.extractive.name

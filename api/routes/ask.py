@@ -8,7 +8,7 @@ from api.deps import ServiceDep, SettingsDep, StoreLockDep
 from api.errors import invalid
 from api.schemas import AskRequest
 from rag.config import Settings
-from rag.schema import AnswerResult, ChatTurn, Filters
+from rag.schema import AnswerResult, ChatTurn, Filters, Query
 from rag.service import QAService
 
 router = APIRouter(prefix="/v1", tags=["ask"])
@@ -67,7 +67,14 @@ def ask(
     top_k = check_top_k(body.top_k, settings)
     answerer = check_answerer(service, body.answerer)
     with lock.read():
-        result = service.ask(question, conversation(body.history), body.filters, top_k, answerer)
+        query = Query(
+            question=question,
+            history=conversation(body.history),
+            filters=body.filters,
+            top_k=top_k,
+            answerer=answerer,
+        )
+        result = service.ask(query)
         result.undated_left_out = undated_left_out(service, body.filters)
     return result
 

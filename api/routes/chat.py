@@ -147,7 +147,7 @@ def chat_completions(
     question, history = split_messages(body.messages, settings)
     if not body.stream:
         with lock.read():
-            result = service.ask(question, history, body.filters, None, name)
+            result = service.ask(question, history=history, filters=body.filters, answerer=name)
         return ChatCompletion(
             id=completion_id(),
             created=int(time.time()),
@@ -168,7 +168,7 @@ def chat_completions(
     lock.acquire_read()
     items: Iterator[str | AnswerResult] | None = None
     try:
-        items = service.ask_stream(question, history, body.filters, None, name)
+        items = service.ask_stream(question, history=history, filters=body.filters, answerer=name)
         first = next(items)
     except BaseException:
         if items is not None:

@@ -215,3 +215,14 @@ def test_a_stream_never_shows_a_refusal_that_the_final_answer_overrules(
     assert not result.abstained and "4.2 million crowns" in result.answer  # the fallback
     assert not any("briefings" in d for d in deltas if isinstance(d, str))
     assert all(d == result.answer for d in deltas)  # only the final answer was sent
+
+
+def test_a_query_or_its_text_with_keywords_is_the_same_question() -> None:
+    """``rag.schema.Query`` carries the five things a question comes with."""
+    from rag.schema import ChatTurn, Query
+
+    history = [ChatTurn(role="user", content="Who hosted it?")]
+    built = Query.of("And who came?", history=history, top_k=3)
+    assert built == Query(question="And who came?", history=history, top_k=3)
+    assert Query.of(built) is built
+    assert Query.of(built, answerer="extractive").answerer == "extractive"
