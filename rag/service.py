@@ -230,12 +230,9 @@ class QAService:
                 standalone = self._rewrite(answerer, question, history or []) or standalone
             if len(standalone) > self.settings.max_question_chars:
                 standalone = question  # a rewrite is held to the limit of a question
+        # Not yet an answer nor a refusal: ``finish`` answers, ``refuse`` refuses.
         result = AnswerResult(
-            question=question,
-            standalone_question=standalone,
-            answer=REFUSAL,
-            abstained=True,
-            answerer="none",
+            question=question, standalone_question=standalone, answer="", answerer="none"
         )
         result.timings = timings  # pydantic copies on construction; keep filling the same dict
         if screen_question(question):
