@@ -20,6 +20,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 
+from api.errors import ServiceNotReady
 from api.jobs import JobQueue, limit_malloc_arenas
 from api.observability import observe
 from ingest.pipeline import IngestPipeline
@@ -32,10 +33,6 @@ from rag.store.chroma import EmbedderMismatch, StoreUnavailable
 log = logging.getLogger(__name__)
 
 REBUILD_INTERVAL_S = 5.0
-
-
-class ServiceNotReady(RuntimeError):
-    """The QA service could not be built (yet); the API maps this to 503."""
 
 
 class RWLock:

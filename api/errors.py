@@ -21,12 +21,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import ServiceNotReady
 from rag.store.chroma import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_S = "5"
+
+
+class ServiceNotReady(RuntimeError):
+    """The QA service could not be built (yet); the API maps this to 503."""
 
 
 def invalid(loc: tuple[str | int, ...], msg: str, value: Any = None) -> RequestValidationError:

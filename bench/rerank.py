@@ -34,7 +34,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import REPO, emit_json, machine_info, round_floats
-from rag.rerank import CrossEncoder
+from rag.models import CrossEncoder
 
 RGB = REPO.parent / "shared" / "benchmarks" / "rgb"
 

@@ -41,10 +41,11 @@ from rag.answer.judge import LLMJudge, load_judge
 from rag.components import build_components
 from rag.config import Settings
 from rag.extract import SpanExtractor, get_extractor
-from rag.read import SpanReader, chunk_span, span_context
+from rag.read import SpanReader, chunk_span
 from rag.rewrite import standalone_question
 from rag.schema import Evidence
 from rag.service import QAService
+from rag.spans import span_context
 
 DEFAULT_CORPUS = ["corpus", "eval/gold/briefings"]
 CONSIDER = Settings().decide_consider  # the decision judges these first sentences (and more)

@@ -26,9 +26,8 @@ from pathlib import Path
 from typing import Literal
 
 from rag.fitted import DATA_DIR, committed, linear, load_fitted
-from rag.read import span_context
 from rag.schema import Evidence
-from rag.spans import Reading, ScoredSpan, question_kind, reading
+from rag.spans import Reading, ScoredSpan, question_kind, reading, span_context
 from rag.text import WORD, Idf, entity_terms, stem, terms, weighted_share
 
 DECISION_MODEL = DATA_DIR / "decision.json"

@@ -20,7 +20,7 @@ import numpy as np
 from rag.config import DEFAULTS
 from rag.embed import Embedder
 from rag.guard import flag_instructions
-from rag.rerank import CrossEncoder
+from rag.models import CrossEncoder
 from rag.schema import Evidence, RetrievedChunk
 from rag.scores import rrf, sigmoid
 from rag.text import (

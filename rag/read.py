@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from rag.extract import ChunkReader, PassageReading, SpanExtractor
-from rag.rerank import CrossEncoder
+from rag.models import CrossEncoder
 from rag.schema import Evidence, RetrievedChunk
 from rag.scores import sigmoid
 from rag.spans import (
@@ -39,6 +39,7 @@ from rag.spans import (
     question_kind,
     reading,
     score_candidates,
+    span_context,
     span_kind,
 )
 from rag.text import titled
@@ -157,11 +158,6 @@ def margin_probability(margin: float) -> float:
 def masked(sentence: str, start: int, end: int) -> str:
     """``sentence`` with ``[start, end)`` replaced by the mask token."""
     return sentence[:start] + MASK + sentence[end:]
-
-
-def span_context(ev: Evidence) -> tuple[str, ...]:
-    """The texts the span features read besides the sentence (how a word is usually cased)."""
-    return (ev.chunk.title, ev.context, ev.chunk.text)
 
 
 class SpanReader:

@@ -15,27 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag.config import DEFAULTS
-from rag.models import RERANKER_EN, PairModel
+from rag.models import CrossEncoder
 from rag.schema import Evidence, RetrievedChunk
 from rag.text import titled
-
-
-class CrossEncoder(PairModel):
-    """ms-marco-MiniLM-L-12-v2: ``score(question, passages)`` gives one logit per passage.
-
-    Pairs are read as ``rag.models.PairModel`` reads them (question whole, passage cut, batched
-    by length). The int8 model's activation scales see padding, so a logit moves by up to ~0.15
-    with its batch (rankings hold).
-    """
-
-    files = RERANKER_EN
-
-    def score(self, question: str, passages: Sequence[str]) -> np.ndarray:
-        """Raw relevance logits, float32, shape (len(passages),); higher = more relevant."""
-        scores = np.zeros(len(passages), dtype=np.float32)
-        for batch, _encodings, (logits,) in self.run(question, passages, ["logits"]):
-            scores[batch] = np.asarray(logits, dtype=np.float32).reshape(-1)
-        return scores
 
 
 class CrossEncoderReranker:

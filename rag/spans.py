@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 
 from rag.fitted import DATA_DIR, committed, linear, load_fitted
+from rag.schema import Evidence
 from rag.text import stem, terms
 
 SPAN_MODEL = DATA_DIR / "spans.json"
@@ -457,3 +458,8 @@ def names_in(text: str) -> list[str]:
             out.append(c.text)
             last_end = c.end
     return out
+
+
+def span_context(ev: Evidence) -> tuple[str, ...]:
+    """The texts the span features read besides the sentence (how a word is usually cased)."""
+    return (ev.chunk.title, ev.context, ev.chunk.text)

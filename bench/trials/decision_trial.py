@@ -68,9 +68,9 @@ from rag.components import Components, build_components
 from rag.config import Settings
 from rag.extract import SpanExtractor, get_extractor
 from rag.models import READER, ModelFiles
-from rag.read import masked, span_context
+from rag.read import masked
 from rag.rerank import get_cross_encoder
-from rag.spans import default_model, question_kind, reading
+from rag.spans import default_model, question_kind, reading, span_context
 from rag.text import WORD, entity_terms, stem, terms, titled, weighted_share
 
 

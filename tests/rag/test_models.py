@@ -57,7 +57,7 @@ def test_wheel_files_match_the_pinned_hashes() -> None:
 
 
 def test_a_changed_byte_is_refused_naming_the_file(tmp_path: Path) -> None:
-    from rag.rerank import CrossEncoder
+    from rag.models import CrossEncoder
 
     root = copy_model(RERANKER_EN, tmp_path / "reranker")
     assert model_dir(RERANKER_EN, root) == root  # an intact copy passes

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from rag.models import CrossEncoder
 from rag.read import MASK, SpanReader
-from rag.rerank import CrossEncoder
 from rag.spans import best_span
 from tests.rag.test_decide import _ev
 
