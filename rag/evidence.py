@@ -19,7 +19,6 @@ import numpy as np
 
 from rag.config import DEFAULTS
 from rag.embed import Embedder
-from rag.guard import flag_instructions
 from rag.models import CrossEncoder
 from rag.schema import Evidence, RetrievedChunk
 from rag.scores import rrf, sigmoid
@@ -33,6 +32,8 @@ from rag.text import (
     titled,
 )
 
+# Which of some sentences read as instructions to an answerer (``rag.guard.flag_instructions``).
+Flagger = Callable[[list[str]], list[bool]]
 # The stored (content hash, text) of the given documents, by doc_id: the headings sentences
 # sit under are read from the text, and remembered per version.
 Documents = Callable[[Iterable[str]], Mapping[str, tuple[str, str]]]
@@ -79,8 +80,7 @@ class EvidenceSelector:
         min_chars: int = 12,
         idf: Idf = lambda _t: 1.0,
         rrf_k: int = DEFAULTS.rrf_k,
-        screen: Embedder | None = None,
-        screen_threshold: float | None = None,
+        flag: Flagger | None = None,
         documents: Documents | None = None,
     ) -> None:
         self.embedder = embedder
@@ -88,10 +88,9 @@ class EvidenceSelector:
         self.documents = documents
         self._headings: OrderedDict[tuple[str, str], list[tuple[int, str]]] = OrderedDict()
         self._headings_lock = threading.Lock()
-        # The meaning screen for text addressed to an answerer (rag.guard), with the embedder
-        # its threshold was checked on; patterns alone without one.
-        self.screen = screen
-        self.screen_threshold = screen_threshold
+        # Which sentences address an answerer (the service passes rag.guard's screen); none
+        # are flagged without one.
+        self.flag = flag or (lambda texts: [False] * len(texts))
         self.encoder = encoder
         self.idf = idf
         self.max_sentences = max_sentences
@@ -210,9 +209,7 @@ class EvidenceSelector:
         # screen reads the sentences that could be shown (the best by logit, and a margin).
         by_logit = sorted(range(len(picked)), key=lambda j: -float(logits[j]))
         shown = by_logit[: self.max_sentences * 2]
-        flags = flag_instructions(
-            [sents[picked[j]].text for j in shown], self.screen, self.screen_threshold
-        )
+        flags = self.flag([sents[picked[j]].text for j in shown])
         suspect = dict.fromkeys(range(len(picked)), False) | dict(zip(shown, flags, strict=True))
         order = sorted(by_logit, key=lambda j: suspect[j])
         kept = order[: self.max_sentences]

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, TypeVar
 
 from rag.answer.base import Answerer, Drafting, Judging, Rewriting, Streaming
@@ -27,7 +28,7 @@ from rag.components import Components
 from rag.decide import AnswerDecider, Assessment, judged_model
 from rag.evidence import EvidenceSelector
 from rag.extract import get_chunk_reader, get_extractor
-from rag.guard import screen_question
+from rag.guard import flag_instructions, screen_question
 from rag.read import SpanReader, annotate, preceding, read_chunks
 from rag.refusal import REFUSAL, Refusal, refuse
 from rag.rerank import CrossEncoderReranker, by_evidence, get_cross_encoder
@@ -86,8 +87,11 @@ class QAService:
             rrf_k=settings.rrf_k,
             # The meaning screen uses the service's embedder at the threshold checked for it
             # (rag.guard: one per backend, BRIEFQA_INSTRUCTION_THRESHOLD overrides).
-            screen=components.embedder,
-            screen_threshold=settings.instruction_threshold,
+            flag=partial(
+                flag_instructions,
+                embedder=components.embedder,
+                threshold=settings.instruction_threshold,
+            ),
             documents=self._document_texts if settings.section_headings else None,
         )
         self.decider = AnswerDecider(
