@@ -104,7 +104,8 @@ class Settings(BaseSettings):
     # The reader also reads up to this many characters of the document before each chunk
     # (from a sentence start), so an answer sentence that opens a chunk keeps the sentence
     # naming what it is about; spans still come from the chunk's own text. 0 = the chunk only.
-    reader_context_chars: int = 0
+    # Chosen on dev with the stop-25 reader: 0 -> mean balanced accuracy 0.723, 300 -> 0.728.
+    reader_context_chars: int = 300
     # Who picks the short answer's span (rag/read.py): "reader", the span model of rag/spans.py
     # with the trained reader's log-probabilities on the quoted sentence (one small pair);
     # "chunk", the chunk reader's own span of the quoted sentence; "grammar", the span model
