@@ -34,13 +34,7 @@ def test_best_spans_keeps_order_length_and_allowed_positions() -> None:
 @pytest.mark.parametrize(
     ("question", "answer"),
     [
-        pytest.param(
-            "Who signed the compact for Dravia?",
-            "Teodor Brask",
-            marks=pytest.mark.xfail(
-                strict=True, reason="known miss: the reader takes the first signatory"
-            ),
-        ),
+        ("Who signed the compact for Dravia?", "Teodor Brask"),  # stop 24's reader missed it
         ("Who signed the compact for Calvania?", "Anna Velt"),
         ("When was the Harlow water compact signed?", "3 May 2031"),
     ],
@@ -70,11 +64,12 @@ def test_batches_give_the_same_spans_as_one_by_one(reader: SpanExtractor) -> Non
     together = reader.extract("Who designed it?", passages)
     alone = [reader.extract("Who designed it?", [p])[0] for p in passages]
     assert together[2] is None and alone[2] is None
-    # int8 activations are scaled per batch (padding included): scores move a little, and the
-    # span of a passage that does not answer (the compact: margin far below 0) is arbitrary.
+    # int8 activations are scaled per batch (padding included): margins move (up to 0.62 logit
+    # on stop 25's reader, against about 3 for the answer), and the span of a passage that does
+    # not answer (the compact: margin far below 0) is arbitrary. The answer and its sign hold.
     for t, a in zip(together[:2], alone[:2], strict=True):
         assert t is not None and a is not None
-        assert abs(t.margin - a.margin) < 0.5
+        assert abs(t.margin - a.margin) < 1.0 and (t.margin > 0) == (a.margin > 0)
         assert t.text == a.text or a.margin < 0
     assert alone[1] is not None and alone[1].text == "Tomas Verhey" and alone[1].margin > 0
 
