@@ -13,7 +13,7 @@ import io
 import itertools
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ingest.dates import iso_date
@@ -49,8 +49,18 @@ def check_zip(data: bytes, name: str, kind: str) -> None:
         )
 
 
-def _open(opener: Any, data: bytes, name: str, kind: str) -> Any:
+def _open(
+    opener: Any,
+    data: bytes,
+    name: str,
+    kind: str,
+    budget: Callable[[bytes, str], None] | None = None,
+) -> Any:
+    """The archive opened by ``opener`` once it passes ``check_zip`` and ``budget`` (a
+    format's own limit, read from the archive before the parser builds its tree)."""
     check_zip(data, name, kind)
+    if budget is not None:
+        budget(data, name)
     try:
         return opener(io.BytesIO(data))
     except Exception as exc:  # missing parts, bad XML, wrong content type
@@ -69,9 +79,7 @@ def _core(props: Any) -> dict[str, str | None]:
 def read_docx(data: bytes, doc_id: str, name: str) -> Iterator[SourceDocument]:
     import docx
 
-    check_zip(data, name, "DOCX")
-    _count_paragraphs(data, name)
-    document = _open(docx.Document, data, name, "DOCX")
+    document = _open(docx.Document, data, name, "DOCX", _count_paragraphs)
     hidden: list[str] = []
     try:
         blocks = _bounded(_docx_blocks(document, hidden), name)

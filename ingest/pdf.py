@@ -112,7 +112,7 @@ def drop_unseen_text(page: Any) -> list[str]:
             saved.append(dict(state))
         elif op == b"Q" and saved:
             state = saved.pop()
-        elif op in (b"g", b"rg", b"k") or op in (b"sc", b"scn"):
+        elif op in (b"g", b"rg", b"k", b"sc", b"scn"):
             state["fill"] = _fill(operands, {b"g": 1, b"rg": 3, b"k": 4}.get(op, state["space"]))
         elif op == b"cs" and operands:
             state["space"] = _COMPONENTS.get(str(operands[0]), 0)
