@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -77,21 +77,20 @@ class RWLock:
             self._writer = False
             self._cond.notify_all()
 
-    @contextmanager
-    def read(self) -> Iterator[None]:
-        self.acquire_read()
-        try:
-            yield
-        finally:
-            self.release_read()
+    def read(self) -> AbstractContextManager[None]:
+        return _held(self.acquire_read, self.release_read)
 
-    @contextmanager
-    def write(self) -> Iterator[None]:
-        self.acquire_write()
-        try:
-            yield
-        finally:
-            self.release_write()
+    def write(self) -> AbstractContextManager[None]:
+        return _held(self.acquire_write, self.release_write)
+
+
+@contextmanager
+def _held(acquire: Callable[[], None], release: Callable[[], None]) -> Iterator[None]:
+    acquire()
+    try:
+        yield
+    finally:
+        release()
 
 
 def init_state(app: FastAPI, settings: Settings, components: Components | None) -> None:

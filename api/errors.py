@@ -158,10 +158,16 @@ async def store_unavailable_handler(request: Request, exc: Exception) -> JSONRes
         log.error("store error during %s %s: %s", request.method, request.url.path, exc)
         return _storage_response(request, problem)
     log.error("store unavailable during %s %s: %s", request.method, request.url.path, exc)
+    return _unavailable("The document store is unavailable; try again shortly", exc, ".")
+
+
+def _unavailable(message: str, exc: BaseException, end: str = "") -> JSONResponse:
+    """A 503 with Retry-After; the store's reason is added only where it is safe to show."""
     reason = public_reason(exc)
-    detail = "The document store is unavailable; try again shortly" + (
-        f" ({reason})." if reason else "."
-    )
+    return _retry_later(message + (f" ({reason}){end}" if reason else end))
+
+
+def _retry_later(detail: str) -> JSONResponse:
     return JSONResponse(
         status_code=503, content={"detail": detail}, headers={"Retry-After": RETRY_AFTER_S}
     )
@@ -180,13 +186,8 @@ async def not_ready_handler(request: Request, exc: Exception) -> JSONResponse:
     problem = storage_problem(str(exc))
     detail = f"service not ready: {problem[1]}" if problem else str(exc)
     if problem is None and _UNAVAILABLE in detail:  # the rest would be Chroma's own text
-        reason = public_reason(exc)
-        detail = "service not ready: the document store is unavailable" + (
-            f" ({reason})" if reason else ""
-        )
-    return JSONResponse(
-        status_code=503, content={"detail": detail}, headers={"Retry-After": RETRY_AFTER_S}
-    )
+        return _unavailable("service not ready: the document store is unavailable", exc)
+    return _retry_later(detail)
 
 
 async def recursion_error_handler(request: Request, exc: Exception) -> JSONResponse:

@@ -59,9 +59,33 @@ _request_info: ContextVar[dict[str, Any] | None] = ContextVar("briefqa_request_i
 log = logging.getLogger(ACCESS_LOGGER)
 
 
+# Counters fed by the service hooks: (attribute, metric name, help, labels).
+_COUNTERS = (
+    (
+        "answers",
+        "briefqa_answers",
+        "Answers by answerer ('extractive (fallback)' when an LLM failed or timed out).",
+        ("answerer",),
+    ),
+    ("abstentions", "briefqa_abstentions", "Questions answered with the refusal.", ()),
+    (
+        "ingest_documents",
+        "briefqa_ingest_documents",
+        "Documents seen by API ingests and deletes, by outcome.",
+        ("outcome",),
+    ),
+    ("ingest_chunks", "briefqa_ingest_chunks", "Chunks embedded and written by API ingests.", ()),
+)
+
+
 # --- metrics --------------------------------------------------------------------------------
 class Metrics:
     """The app's Prometheus metrics, in a registry of its own."""
+
+    answers: Counter
+    abstentions: Counter
+    ingest_documents: Counter
+    ingest_chunks: Counter
 
     def __init__(self, app: FastAPI | None = None) -> None:
         self.registry = CollectorRegistry()
@@ -79,24 +103,8 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
-        self.answers = Counter(
-            "briefqa_answers",
-            "Answers by answerer ('extractive (fallback)' when an LLM failed or timed out).",
-            ["answerer"],
-            registry=r,
-        )
-        self.abstentions = Counter(
-            "briefqa_abstentions", "Questions answered with the refusal.", registry=r
-        )
-        self.ingest_documents = Counter(
-            "briefqa_ingest_documents",
-            "Documents seen by API ingests and deletes, by outcome.",
-            ["outcome"],
-            registry=r,
-        )
-        self.ingest_chunks = Counter(
-            "briefqa_ingest_chunks", "Chunks embedded and written by API ingests.", registry=r
-        )
+        for attr, name, doc, labels in _COUNTERS:
+            setattr(self, attr, Counter(name, doc, labels, registry=r))
         if app is not None:
             r.register(_StoreCollector(app))
 

@@ -285,7 +285,7 @@ def decision_rows(
     for k, o in enumerate(observed):
         top_ce = max((e.ce_score or 0.0 for e in o.evidence), default=0.0)
         for rank, ev in decide.considered(o.evidence, CONSIDER):  # the sentences judged
-            span = spans.best_span(o.standalone, ev.text, span_context(ev), span_model)
+            span = spans.best_of(spans.reading(o.standalone, ev.text, span_context(ev), span_model))
             rows.append(decide.feature_vector(o.standalone, ev, rank, top_ce, span, idf))
             labels.append(float(o.item.answerable and is_correct(ev.text, o.item.answers)))
             owners.append(k)
@@ -410,6 +410,19 @@ def save(
     print(f"wrote {path}")
 
 
+def save_decision(
+    path: Path, features: tuple[str, ...], model: decide.DecisionModel, **extra: object
+) -> None:
+    save(
+        path,
+        features,
+        model.weights,
+        threshold=round(model.threshold, 3),
+        floor=model.floor,
+        **extra,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sets", default=",".join(SETS))
@@ -438,27 +451,10 @@ def main() -> None:
         if args.cache:
             args.cache.write_bytes(pickle.dumps(observed))
     span_model = fit_spans(observed, service.reader, get_extractor(settings.torch_threads))
-    save(
-        spans.SPAN_MODEL,
-        spans.FEATURES,
-        span_model.weights,
-        short_threshold=round(span_model.short_threshold, 3),
-        lead_threshold=round(span_model.lead_threshold, 3),
-        mask_weight=round(span_model.mask_weight, 3),
-        reader_weight=round(span_model.reader_weight, 3),
-        reader_short_threshold=round(span_model.reader_short_threshold, 3),
-        reader_lead_threshold=round(span_model.reader_lead_threshold, 3),
-        chunk_short_threshold=round(span_model.chunk_short_threshold, 3),
-        chunk_lead_threshold=round(span_model.chunk_lead_threshold, 3),
-    )
+    rounded = {k: round(v, 3) for k, v in span_model.params().items()}
+    save(spans.SPAN_MODEL, spans.FEATURES, span_model.weights, **rounded)
     model = fit_decision(observed, comps.bm25.idf, span_model)
-    save(
-        decide.DECISION_MODEL,
-        decide.FEATURES,
-        model.weights,
-        threshold=round(model.threshold, 3),
-        floor=model.floor,
-    )
+    save_decision(decide.DECISION_MODEL, decide.FEATURES, model)
     if args.judge_model is None:
         return
     if args.judged and args.judged.exists():
@@ -469,14 +465,7 @@ def main() -> None:
             args.judged.write_bytes(pickle.dumps(judged))
     print(f"with the local LLM's yes/no ({args.judge_model.name}):")
     model = fit_decision(observed, comps.bm25.idf, span_model, judged)
-    save(
-        decide.JUDGED_MODEL,
-        decide.JUDGED_FEATURES,
-        model.weights,
-        threshold=round(model.threshold, 3),
-        floor=model.floor,
-        judge=args.judge_model.name,
-    )
+    save_decision(decide.JUDGED_MODEL, decide.JUDGED_FEATURES, model, judge=args.judge_model.name)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ thresholds and passes the exit code on.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -24,8 +23,9 @@ from rich.progress import (
 from rich.table import Table
 
 from eval import metrics
-from eval.report import write_reports
+from eval.report import build_report_json, write_reports
 from eval.runners import Runner
+from ingest.loaders import LoadError, json_lines
 from rag.schema import AnswerResult, ChatTurn
 
 LOWER_IS_BETTER: frozenset[str] = frozenset(
@@ -72,13 +72,11 @@ def load_gold(path: str | Path, only: set[str] | None = None) -> list[GoldItem]:
     items: list[GoldItem] = []
     seen: dict[str, int] = {}
     with path.open(encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{lineno}: invalid JSON: {exc.msg}") from exc
+        try:
+            records = list(json_lines(handle, str(path)))
+        except LoadError as exc:
+            raise ValueError(str(exc)) from exc
+        for lineno, raw in records:
             if not isinstance(raw, dict):
                 raise ValueError(
                     f"{path}:{lineno}: expected a JSON object, got {type(raw).__name__}"
@@ -343,15 +341,9 @@ def run_eval(
             summaries[name] = metrics.summarize(outcomes)
 
     failures, skipped = check_thresholds(summaries, thresholds)
-    write_reports(
-        out,
-        gold_path=f"{gold_path} ({split_name} split)" if split_name else str(gold_path),
-        summaries=summaries,
-        per_question=per_question,
-        thresholds=thresholds,
-        failures=failures,
-        skipped=skipped,
-    )
+    source = f"{gold_path} ({split_name} split)" if split_name else str(gold_path)
+    report = build_report_json(source, summaries, per_question, thresholds, failures, skipped)
+    write_reports(out, report)
     _print_summary(console, summaries, failures, skipped, out)
     return 1 if failures else 0
 

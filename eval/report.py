@@ -38,24 +38,16 @@ DENOMINATORS_NOTE = (
 )
 
 
-def write_reports(
-    out_dir: Path,
-    *,
-    gold_path: str,
-    summaries: Mapping[str, Summary],
-    per_question: Sequence[Mapping[str, Any]],
-    thresholds: Mapping[str, float],
-    failures: Sequence[str],
-    skipped: Sequence[str],
-) -> None:
-    """Write all four artifacts into ``out_dir`` (which must exist)."""
-    report = build_report_json(gold_path, summaries, per_question, thresholds, failures, skipped)
+def write_reports(out_dir: Path, report: Mapping[str, Any]) -> None:
+    """Write all four artifacts of ``report`` (from ``build_report_json``) into ``out_dir``
+    (which must exist)."""
     (out_dir / "report.json").write_text(
         json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     (out_dir / "report.md").write_text(render_markdown(report), encoding="utf-8")
+    summaries = report["answerers"]
     plot_metrics(summaries, out_dir / "metrics.png")
-    plot_latency(per_question, list(summaries), out_dir / "latency.png")
+    plot_latency(report["per_question"], list(summaries), out_dir / "latency.png")
 
 
 def build_report_json(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -214,17 +214,23 @@ def parse_html(text: str, doc_id: str, name: str) -> Iterator[SourceDocument]:
     yield SourceDocument(doc_id=doc_id, title=title, text=body, path=name)
 
 
-def parse_jsonl(text: str, doc_id: str, name: str) -> Iterator[SourceDocument]:
-    """One document a line; a malformed line is an error naming its line number."""
-    for lineno, line in enumerate(text.split("\n"), start=1):
+def json_lines(lines: Iterable[str], name: str) -> Iterator[tuple[int, object]]:
+    """Each non-blank line's JSON value with its line number; a malformed line is a
+    ``LoadError`` naming ``name:line`` (briefings and gold files alike)."""
+    for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            yield lineno, json.loads(line)
         except json.JSONDecodeError as exc:
             raise LoadError(f"{name}:{lineno}: malformed JSON ({exc.msg})") from exc
         except RecursionError as exc:  # "[[[[..." deeper than the parser's stack
             raise LoadError(f"{name}:{lineno}: JSON nested too deeply") from exc
+
+
+def parse_jsonl(text: str, doc_id: str, name: str) -> Iterator[SourceDocument]:
+    """One document a line; a malformed line is an error naming its line number."""
+    for lineno, record in json_lines(text.split("\n"), name):
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise LoadError(f"{name}:{lineno}: expected an object with a string 'text'")
         given = record.get("doc_id")

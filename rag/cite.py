@@ -18,6 +18,10 @@ from rag.text import CITE_MARK, citation_numbers, sentence_spans
 _AFTER_MARKS = re.compile(r"\[\d+(?:\s*,\s*\d+)*\][.!?]?(?=\s+\S)")
 
 
+# What a citation repeats of its document's metadata.
+CITED_META = {"doc_id", "title", "source", "date", "url"}
+
+
 def answer_sentences(answer: str) -> list[str]:
     """Split an answer into its cited sentences; quoted evidence stays in one piece."""
     cuts = [m.end() for m in _AFTER_MARKS.finditer(answer)]
@@ -56,11 +60,7 @@ def build_citations(
         citations.append(
             Citation(
                 n=n,
-                doc_id=meta.doc_id,
-                title=meta.title,
-                source=meta.source,
-                date=meta.date,
-                url=meta.url,
+                **meta.model_dump(include=CITED_META),
                 chunk_id=ev.chunk.chunk_id,
                 start_char=ev.start_char,
                 end_char=ev.end_char,

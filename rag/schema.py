@@ -18,15 +18,20 @@ from rag.text import scrub_surrogates
 InputText = Annotated[str, AfterValidator(scrub_surrogates)]
 
 
-class DocumentMeta(BaseModel):
-    """What we know about one stored document, without its text."""
+class Provenance(BaseModel):
+    """Where a text comes from: the same fields on a stored document and on its chunks."""
 
-    doc_id: str
     title: str = ""
     date: str | None = None
     source: str | None = None
     url: str | None = None
     content_hash: str = ""
+
+
+class DocumentMeta(Provenance):
+    """What we know about one stored document, without its text."""
+
+    doc_id: str
     n_chunks: int = 0
     page_kind: str | None = Field(default=None, description='"page" (PDF) or "slide" (PPTX)')
     page_starts: list[int] | None = Field(
@@ -46,7 +51,7 @@ class DocumentMeta(BaseModel):
         return max(1, bisect_right(self.page_starts, offset))
 
 
-class RetrievedChunk(BaseModel):
+class RetrievedChunk(Provenance):
     """A chunk returned by retrieval, with offsets into its document's cleaned text."""
 
     chunk_id: str
@@ -54,11 +59,6 @@ class RetrievedChunk(BaseModel):
     text: str
     start_char: int
     end_char: int
-    title: str = ""
-    date: str | None = None
-    source: str | None = None
-    url: str | None = None
-    content_hash: str = ""
     score: float = 0.0
     dense_score: float | None = None
     bm25_score: float | None = None

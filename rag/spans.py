@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import ClassVar
 
 from rag.fitted import DATA_DIR, committed, linear, load_fitted
 from rag.schema import Evidence
@@ -354,13 +355,25 @@ class SpanModel:
     chunk_lead_threshold: float = 0.5
     fitted_on: str = ""
 
+    # The fitted scalars, in field order: what spans.json stores beside the weights.
+    PARAMS: ClassVar[tuple[str, ...]] = (
+        "short_threshold",
+        "lead_threshold",
+        "mask_weight",
+        "reader_weight",
+        "reader_short_threshold",
+        "reader_lead_threshold",
+        "chunk_short_threshold",
+        "chunk_lead_threshold",
+    )
+
     @classmethod
     def load(cls, path: Path = SPAN_MODEL) -> SpanModel:
-        keys = ["short_threshold", "lead_threshold", "mask_weight"]
-        keys += ["reader_weight", "reader_short_threshold", "reader_lead_threshold"]
-        keys += ["chunk_short_threshold", "chunk_lead_threshold"]
-        weights, values, fitted_on = load_fitted(path, FEATURES, keys)
+        weights, values, fitted_on = load_fitted(path, FEATURES, list(cls.PARAMS))
         return cls(weights, *values, fitted_on=fitted_on)
+
+    def params(self) -> dict[str, float]:
+        return {k: getattr(self, k) for k in self.PARAMS}
 
     def score(self, vector: Sequence[float]) -> float:
         return linear(self.weights, vector)
@@ -435,15 +448,9 @@ def score_candidates(
     return tuple(model.score(features(question, kind, sentence, c, context)) for c in cands)
 
 
-def best_span(
-    question: str,
-    sentence: str,
-    context: Sequence[str] = (),
-    model: SpanModel | None = None,
-) -> ScoredSpan | None:
-    """The highest-scoring candidate span of ``sentence`` for ``question`` by the span model
-    alone (what the decision model's ``span_p`` reads)."""
-    found = reading(question, sentence, context, model)
+def best_of(found: Reading | None) -> ScoredSpan | None:
+    """The best candidate of a ``reading`` by the span model alone (what the decision
+    model's ``span_p`` reads); None where there was nothing to read."""
     return found.best() if found else None
 
 

@@ -72,16 +72,28 @@ def docs_files() -> StaticFiles:
     return StaticFiles(directory=DOCS_ASSETS_DIR)
 
 
+def _docs_urls(request: Request, kind: str) -> dict[str, str]:
+    """The OpenAPI URL and page title for a docs page, under the app's root path."""
+    root = request.scope.get("root_path", "")
+    return {
+        "openapi_url": f"{root}{request.app.openapi_url}",
+        "title": f"{request.app.title} - {kind}",
+    }
+
+
+def _asset(request: Request, name: str) -> str:
+    """A docs asset's URL: served by this app, never a CDN."""
+    return f"{request.scope.get('root_path', '')}{DOCS_ASSETS_URL}/{name}"
+
+
 @router.get("/docs", include_in_schema=False)
 async def swagger_page(request: Request) -> HTMLResponse:
     """Swagger UI on local assets; ``validatorUrl: null`` keeps it from calling swagger.io."""
-    root = request.scope.get("root_path", "")
     page = get_swagger_ui_html(
-        openapi_url=f"{root}{request.app.openapi_url}",
-        title=f"{request.app.title} - Swagger UI",
-        swagger_js_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
-        swagger_css_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui.css",
-        swagger_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+        **_docs_urls(request, "Swagger UI"),
+        swagger_js_url=_asset(request, "swagger-ui-bundle.js"),
+        swagger_css_url=_asset(request, "swagger-ui.css"),
+        swagger_favicon_url=_asset(request, "favicon.png"),
         swagger_ui_parameters={"validatorUrl": None},
     )
     return HTMLResponse(page.body.decode(), headers=DOCS_HEADERS)
@@ -90,12 +102,10 @@ async def swagger_page(request: Request) -> HTMLResponse:
 @router.get("/redoc", include_in_schema=False)
 async def redoc_page(request: Request) -> HTMLResponse:
     """ReDoc on the local standalone bundle, without Google Fonts."""
-    root = request.scope.get("root_path", "")
     page = get_redoc_html(
-        openapi_url=f"{root}{request.app.openapi_url}",
-        title=f"{request.app.title} - ReDoc",
-        redoc_js_url=f"{root}{DOCS_ASSETS_URL}/redoc.standalone.js",
-        redoc_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+        **_docs_urls(request, "ReDoc"),
+        redoc_js_url=_asset(request, "redoc.standalone.js"),
+        redoc_favicon_url=_asset(request, "favicon.png"),
         with_google_fonts=False,
     )
     html = page.body.decode().replace("</head>", HIDE_REDOCLY_LOGO + "</head>", 1)

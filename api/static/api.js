@@ -137,9 +137,15 @@ const BriefQA = (() => {
   // appears once a request is refused (401) or when a key is already stored.
   function bindKeyForm(onSaved) {
     const form = document.getElementById("key-form");
-    const input = document.getElementById("api-key");
-    const status = document.getElementById("key-status");
     if (!form) return;
+    const label = el("label", null, "API key");
+    label.htmlFor = "api-key";
+    const input = Object.assign(el("input"), {
+      id: "api-key", type: "password", placeholder: "not set", spellcheck: false,
+    });
+    const status = Object.assign(el("span", "muted"), { id: "key-status" });
+    const save = Object.assign(el("button", null, "Save"), { type: "submit" });
+    form.replaceChildren(label, input, save, status);
     const show = () => {
       input.value = getKey();
       status.textContent = getKey() ? "key saved" : "no key";

@@ -197,18 +197,18 @@
   }
 
   function updateSources(docs) {
-    const select = $("filter-source");
-    const chosen = select.value;
     const sources = [...new Set(docs.map((d) => d.source).filter(Boolean))].sort();
-    const options = [el("option", null, "any source")];
+    fillSelect($("filter-source"), "any source", sources);
+  }
+
+  // A select's options: a first "" option labelled `empty`, then `values`; the user's
+  // choice is kept while it is still offered.
+  function fillSelect(select, empty, values) {
+    const chosen = select.value;
+    const options = [empty, ...values].map((value) => el("option", null, value));
     options[0].value = "";
-    for (const source of sources) {
-      const option = el("option", null, source);
-      option.value = source;
-      options.push(option);
-    }
     select.replaceChildren(...options);
-    select.value = sources.includes(chosen) ? chosen : "";
+    select.value = values.includes(chosen) ? chosen : "";
   }
 
   // Several files in one multipart request; the server answers one result per file.
@@ -716,21 +716,10 @@
   async function loadAnswerers() {
     const response = await apiFetch("/v1/models");
     if (!response.ok) return;
-    const select = $("answerer");
-    const chosen = select.value;
     const models = (await response.json()).data || [];
-    const names = models.map((m) => m.id);
     const fallback = models.find((m) => m.default);
     const label = fallback ? `server default (${fallback.id})` : "server default";
-    const options = [el("option", null, label)];
-    options[0].value = "";
-    for (const name of names) {
-      const option = el("option", null, name);
-      option.value = name;
-      options.push(option);
-    }
-    select.replaceChildren(...options);
-    select.value = names.includes(chosen) ? chosen : "";
+    fillSelect($("answerer"), label, models.map((m) => m.id));
   }
 
   function init() {

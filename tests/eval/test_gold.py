@@ -96,7 +96,7 @@ GOOD = json.dumps(
 @pytest.mark.parametrize(
     ("bad_line", "message"),
     [
-        ("{not json", "invalid JSON"),
+        ("{not json", "malformed JSON"),
         ("[1, 2]", "expected a JSON object"),
         (json.dumps({"id": "q2", "answers": ["x"]}), "question"),
         (json.dumps({"id": "q2", "question": "Q?", "answer": ["x"]}), "answer"),

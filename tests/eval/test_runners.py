@@ -30,21 +30,8 @@ class RecordingService:
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
 
-    def ask(
-        self,
-        question: str,
-        history: list[ChatTurn] | None = None,
-        filters: Filters | None = None,
-        top_k: int | None = None,
-    ) -> AnswerResult:
-        self.calls.append(
-            {
-                "question": question,
-                "history": history,
-                "filters": filters,
-                "top_k": top_k,
-            }
-        )
+    def ask(self, question: str, **options: Any) -> AnswerResult:
+        self.calls.append({"question": question, **options})
         return RESULT
 
 

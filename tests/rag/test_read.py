@@ -6,7 +6,7 @@ import pytest
 
 from rag.models import CrossEncoder
 from rag.read import MASK, SpanReader
-from rag.spans import best_span
+from rag.spans import best_of, reading
 from tests.rag.test_decide import _ev
 
 BRIDGE = (
@@ -50,7 +50,7 @@ def test_the_masking_check_finds_the_span_the_question_is_about(
 ) -> None:
     ev = _ev(sentence, 5.0)
     # (Until the stop-24 refit the span model alone picked another span for the bridge.)
-    alone = best_span(question, sentence, (ev.chunk.title, "", sentence))
+    alone = best_of(reading(question, sentence, (ev.chunk.title, "", sentence)))
     assert alone is not None
     span = SpanReader(encoder, 3).read(question, ev)
     assert span is not None and span.text == answer
@@ -71,8 +71,8 @@ def test_only_the_best_few_are_masked_each_once(encoder: Recording) -> None:
 def test_without_a_cross_encoder_the_span_model_alone_picks() -> None:
     ev = _ev(BRIDGE, 5.0)
     question = "When was the Lantern Bridge designed?"
-    assert SpanReader(None, 3).read(question, ev) == best_span(
-        question, BRIDGE, (ev.chunk.title, "", BRIDGE)
+    assert SpanReader(None, 3).read(question, ev) == best_of(
+        reading(question, BRIDGE, (ev.chunk.title, "", BRIDGE))
     )
     assert SpanReader(None, 3).read("Why was the bridge built?", ev) is None
 

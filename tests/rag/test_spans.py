@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from rag.spans import FEATURES, SpanModel, best_span, candidates, features, question_kind
+from rag.spans import (
+    FEATURES,
+    ScoredSpan,
+    SpanModel,
+    best_of,
+    candidates,
+    features,
+    question_kind,
+    reading,
+)
 
 
 def test_question_kinds() -> None:
@@ -42,6 +51,10 @@ def test_apposition_is_not_a_list() -> None:
 
 def test_the_fitted_model_picks_typed_spans() -> None:
     """The committed fit must find the obvious answers in plain fictional sentences."""
+
+    def best_span(question: str, sentence: str) -> ScoredSpan | None:
+        return best_of(reading(question, sentence))
+
     assert best_span("When did it open?", "The festival opened on 3 September 2031.").text == (
         "3 September 2031"
     )
