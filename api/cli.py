@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from rag.config import Settings
+
+if TYPE_CHECKING:
+    from rag.schema import AnswerResult
 
 app = typer.Typer(help="Answers questions over briefing documents, with verified citations.")
 documents_app = typer.Typer(help="List or delete stored documents.")
@@ -190,7 +193,12 @@ def ask(
                 console.print(item, end="", markup=False, highlight=False, soft_wrap=True)
     assert result is not None, "ask_stream ended without a result"
     console.print()
-    if "".join(streamed).strip() != result.answer.strip():
+    _print_verified(result, "".join(streamed))
+
+
+def _print_verified(result: AnswerResult, streamed: str) -> None:
+    """After the streamed text: the verified answer where it differs, the quotes, a status."""
+    if streamed.strip() != result.answer.strip():
         # Verification dropped or re-cited what was streamed: the verified answer is what counts.
         plain("verified answer:", style="dim")
         plain(result.answer)
@@ -316,16 +324,8 @@ def evaluate(
     """Score the service against gold Q&A; writes report.json, report.md and charts."""
     from eval.harness import run_eval
     from eval.run import build_runner_factories
-    from eval.splits import load_split
 
-    only = None
-    if split_file is not None:
-        try:
-            only = load_split(split_file, split)  # type: ignore[arg-type]
-        except (OSError, ValueError, KeyError) as exc:
-            err.print(f"[red]error:[/red] bad split {split!r} in {split_file}: {exc}")
-            raise typer.Exit(2) from exc
-
+    only = _split_ids(split_file, split)
     thresholds = {
         name: value
         for name, value in {
@@ -361,6 +361,19 @@ def evaluate(
         raise typer.Exit(2) from exc
     console.print(f"report: {out / 'report.md'}")
     raise typer.Exit(code)
+
+
+def _split_ids(split_file: Path | None, split: str) -> set[str] | None:
+    """The gold ids of ``split`` in a committed split file (None: every question)."""
+    from eval.splits import load_split
+
+    if split_file is None:
+        return None
+    try:
+        return load_split(split_file, split)  # type: ignore[arg-type]
+    except (OSError, ValueError, KeyError) as exc:
+        err.print(f"[red]error:[/red] bad split {split!r} in {split_file}: {exc}")
+        raise typer.Exit(2) from exc
 
 
 @app.command()

@@ -144,15 +144,13 @@ def top_readings(
     return out
 
 
-def fit_spans(
-    observed: list[Observed], service_reader: SpanReader, extractor: SpanExtractor | None
-) -> spans.SpanModel:
+def span_groups(observed: list[Observed]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per dev sentence that holds an answer: its candidates' features, and which candidates
+    are (tied) best by F1 against the gold answers."""
     groups: list[tuple[np.ndarray, np.ndarray]] = []
     for o in observed:
-        if not o.item.answerable:
-            continue
         kind = spans.question_kind(o.standalone)
-        if kind == "explain":
+        if not o.item.answerable or kind == "explain":
             continue
         for ev in o.evidence:
             if not is_correct(ev.text, o.item.answers):
@@ -165,6 +163,25 @@ def fit_spans(
                 [spans.features(o.standalone, kind, ev.text, c, span_context(ev)) for c in cands]
             )
             groups.append((x, np.array([float(f1 >= max(f1s)) for f1 in f1s])))
+    return groups
+
+
+def _span_f1(found: spans.Reading | None, answers: list[str], weight: float) -> float:
+    return squad_scores(found.best(weight).text, answers)[1] if found else 0.0
+
+
+def best_weight(
+    readings: list[tuple[spans.Reading | None, list[str], float]], weights: list[float]
+) -> tuple[float, list[float]]:
+    """The bonus weight with the best mean span F1 over ``readings``, and every weight's F1."""
+    by_weight = [float(np.mean([_span_f1(f, a, w) for f, a, _ in readings])) for w in weights]
+    return weights[int(np.argmax(by_weight))], by_weight
+
+
+def fit_spans(
+    observed: list[Observed], service_reader: SpanReader, extractor: SpanExtractor | None
+) -> spans.SpanModel:
+    groups = span_groups(observed)
     w = fit_conditional_logit(groups)
     model = spans.SpanModel(tuple(float(v) for v in w), 0.0, 0.0)
     print(
@@ -175,27 +192,20 @@ def fit_spans(
     # questions whose top sentence holds the answer.
     reader = SpanReader(service_reader.encoder, service_reader.candidates, model)
     readings = top_readings(observed, reader.reading)
-
-    def span_f1(found: spans.Reading | None, answers: list[str], weight: float) -> float:
-        return squad_scores(found.best(weight).text, answers)[1] if found else 0.0
-
     weights = [float(w) for w in np.arange(0.0, 1.51, 0.1)]
-    by_weight = [np.mean([span_f1(f, a, w) for f, a, _ in readings]) for w in weights]
-    mask_weight = weights[int(np.argmax(by_weight))]
+    mask_weight, by_weight = best_weight(readings, weights)
     print(
         f"mask weight {mask_weight:.1f}: span F1 {max(by_weight):.3f} on {len(readings)} cases "
         f"(span model alone {by_weight[0]:.3f})"
     )
-    cases = threshold_cases(readings, mask_weight)
-    short_t, lead_t = fit_thresholds(cases, "grammar")
+    short_t, lead_t = fit_thresholds(threshold_cases(readings, mask_weight), "grammar")
     # The trained reader (rag.extract) on the same cases: its log-probability of each
     # candidate (and its own best span as one more) added times ``reader_weight``.
     reader_cases, reader_weight = [], 1.0
     if extractor is not None:
         found_r = top_readings(observed, SpanReader(None, 0, model, extractor).with_reader)
         r_weights = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 100.0]
-        by_r = [np.mean([span_f1(f, a, w) for f, a, _ in found_r]) for w in r_weights]
-        reader_weight = r_weights[int(np.argmax(by_r))]
+        reader_weight, by_r = best_weight(found_r, r_weights)
         print(
             "reader weight "
             + ", ".join(f"{w:g}: {v:.3f}" for w, v in zip(r_weights, by_r, strict=True))
@@ -208,18 +218,8 @@ def fit_spans(
     reader_short, reader_lead = fit_thresholds(reader_cases, "reader") if reader_cases else (1, 1)
     cases_c = chunk_cases(observed)
     chunk_short, chunk_lead = fit_thresholds(cases_c, "chunk reader") if cases_c else (1, 1)
-    return spans.SpanModel(
-        model.weights,
-        short_t,
-        lead_t,
-        mask_weight,
-        reader_weight,
-        reader_short,
-        reader_lead,
-        chunk_short,
-        chunk_lead,
-        "dev splits",
-    )
+    fitted = (mask_weight, reader_weight, reader_short, reader_lead, chunk_short, chunk_lead)
+    return spans.SpanModel(model.weights, short_t, lead_t, *fitted, "dev splits")
 
 
 def chunk_cases(observed: list[Observed]) -> list[tuple[float, float, float]]:

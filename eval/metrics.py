@@ -11,6 +11,28 @@ Conventions used throughout:
   the document's non-empty title. That lets gold files name briefings either way.
 * Retrieval is judged on the ranked list of *distinct* documents (chunks of one document
   collapse to its first rank), because sources are documents, not chunks.
+
+Denominators, chosen so each metric answers one question about the system:
+
+* ``answer_accuracy``: answerable questions; correct means the gold answer is in the
+  answer *and* it did not abstain. Unanswerable questions are excluded (they are
+  measured by ``abstention_accuracy``), so the two never blur together.
+* ``token_f1`` / ``exact_match``: answerable questions, abstentions scored 0.
+* ``citation_precision`` / ``citation_recall``: answerable, non-abstained answers.
+* ``retrieval_recall_at_5`` / ``mrr``: answerable questions with gold sources.
+* ``abstention_accuracy``: unanswerable questions (share abstained).
+* ``false_abstention_rate``: answerable questions (share abstained).
+* ``support_rate``: all answer sentences of non-abstained answers (share supported),
+  including answers to unanswerable questions, where unsupported text is most likely.
+* ``latency_*``: every question, including failed calls.
+* ``squad_em`` / ``squad_f1``: every question, SQuAD 2.0 style on the short answer (an
+  abstention predicts ""); ``hasans_f1`` over answerable questions, ``noans_accuracy``
+  over unanswerable ones (share predicting "").
+* ``mean_confidence``: answered questions.
+* ``answer_tier_precision`` / ``guess_precision``: of the responses in that tier (answered
+  at or above the decision's threshold; a best guess below it), the share that answered an
+  answerable question correctly; ``guess_share``: every question, share of best guesses.
+  (A best guess counts as an answer everywhere else.)
 """
 
 from __future__ import annotations
@@ -286,30 +308,8 @@ def _mean(values: Sequence[float | None]) -> float | None:
 
 
 def summarize(outcomes: Sequence[Outcome]) -> dict[str, float | int | None]:
-    """Aggregate one answerer's outcomes into the fixed :data:`SUMMARY_KEYS`.
-
-    Denominators, chosen so each metric answers one question about the system:
-
-    * ``answer_accuracy``: answerable questions; correct means the gold answer is in the
-      answer *and* it did not abstain. Unanswerable questions are excluded (they are
-      measured by ``abstention_accuracy``), so the two never blur together.
-    * ``token_f1`` / ``exact_match``: answerable questions, abstentions scored 0.
-    * ``citation_precision`` / ``citation_recall``: answerable, non-abstained answers.
-    * ``retrieval_recall_at_5`` / ``mrr``: answerable questions with gold sources.
-    * ``abstention_accuracy``: unanswerable questions (share abstained).
-    * ``false_abstention_rate``: answerable questions (share abstained).
-    * ``support_rate``: all answer sentences of non-abstained answers (share supported),
-      including answers to unanswerable questions, where unsupported text is most likely.
-    * ``latency_*``: every question, including failed calls.
-    * ``squad_em`` / ``squad_f1``: every question, SQuAD 2.0 style on the short answer (an
-      abstention predicts ""); ``hasans_f1`` over answerable questions, ``noans_accuracy``
-      over unanswerable ones (share predicting "").
-    * ``mean_confidence``: answered questions.
-    * ``answer_tier_precision`` / ``guess_precision``: of the responses in that tier (answered
-      at or above the decision's threshold; a best guess below it), the share that answered an
-      answerable question correctly; ``guess_share``: every question, share of best guesses.
-      (A best guess counts as an answer everywhere else.)
-    """
+    """Aggregate one answerer's outcomes into the fixed :data:`SUMMARY_KEYS` (the
+    denominators are in the module docstring)."""
     answerable = [o for o in outcomes if o.answerable]
     unanswerable = [o for o in outcomes if not o.answerable]
     answered = [o for o in answerable if not o.abstained]

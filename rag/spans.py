@@ -103,27 +103,9 @@ def _is_cap(tok: str) -> bool:
     return tok[:1].isupper() or tok[:1].isdigit()
 
 
-def candidates(sentence: str, limit: int = 80) -> list[Candidate]:
-    """Dates, numbers, capitalised names, lists of names and short noun phrases in a sentence.
-
-    Phrases are runs of non-stopword words; every sub-run of up to five words is a candidate,
-    so a title before a name ("Councillor Ilse Darrow") leaves the bare name as one.
-    """
-    stop = _stopwords()
-    seen: dict[tuple[int, int], Candidate] = {}
-
-    def add(start: int, end: int, kind: str) -> None:
-        text = sentence[start:end].strip(" ,;:.")
-        start = sentence.find(text, start)
-        if text and (start, start + len(text)) not in seen:
-            seen[(start, start + len(text))] = Candidate(start, start + len(text), text, kind)
-
-    for m in _DATE.finditer(sentence):
-        add(m.start(), m.end(), "date")
-    for m in _NUMBER.finditer(sentence):
-        add(m.start(), m.end(), "number")
-    toks = _tokens(sentence)
-    # Runs of content words (capitalised connectors allowed inside capitalised runs).
+def _content_runs(toks: list[tuple[int, int, str]], stop: frozenset[str]) -> list[list[int]]:
+    """Runs of content words, as token indices (capitalised connectors such as "of" are
+    allowed inside capitalised runs: "Bank of Ardent")."""
     runs: list[list[int]] = []
     current: list[int] = []
     for i, (_, _, tok) in enumerate(toks):
@@ -144,6 +126,30 @@ def candidates(sentence: str, limit: int = 80) -> list[Candidate]:
             current = []
     if current:
         runs.append(current)
+    return runs
+
+
+def candidates(sentence: str, limit: int = 80) -> list[Candidate]:
+    """Dates, numbers, capitalised names, lists of names and short noun phrases in a sentence.
+
+    Phrases are runs of non-stopword words; every sub-run of up to five words is a candidate,
+    so a title before a name ("Councillor Ilse Darrow") leaves the bare name as one.
+    """
+    stop = _stopwords()
+    seen: dict[tuple[int, int], Candidate] = {}
+
+    def add(start: int, end: int, kind: str) -> None:
+        text = sentence[start:end].strip(" ,;:.")
+        start = sentence.find(text, start)
+        if text and (start, start + len(text)) not in seen:
+            seen[(start, start + len(text))] = Candidate(start, start + len(text), text, kind)
+
+    for m in _DATE.finditer(sentence):
+        add(m.start(), m.end(), "date")
+    for m in _NUMBER.finditer(sentence):
+        add(m.start(), m.end(), "number")
+    toks = _tokens(sentence)
+    runs = _content_runs(toks, stop)
     for run in runs:
         n = len(run)
         for a in range(n):
@@ -264,6 +270,27 @@ FEATURES = (
 )
 
 
+def _type_features(kind: str, c: str) -> dict[str, float]:
+    """How the question's answer type (``kind``) meets the candidate's (``c``)."""
+    return {
+        "bias": 1.0,
+        "type_date": float(kind == "date" and c == "date"),
+        "type_number": float(kind == "number" and c == "number"),
+        "type_name": float(kind == "name" and c in ("name", "list")),
+        "type_place": float(kind == "place" and c in ("name", "list")),
+        "type_list": float(c == "list"),
+        "other_name": float(kind == "other" and c == "name"),
+        "other_phrase": float(kind == "other" and c == "phrase"),
+        "other_number": float(kind == "other" and c == "number"),
+        "other_date": float(kind == "other" and c == "date"),
+        "mismatch": float(
+            (kind == "date" and c != "date")
+            or (kind == "number" and c != "number")
+            or (kind in ("name", "place") and c not in ("name", "list"))
+        ),
+    }
+
+
 def features(
     question: str, kind: str, sentence: str, cand: Candidate, context: Sequence[str] = ()
 ) -> list[float]:
@@ -289,21 +316,7 @@ def features(
     )
     c = cand.kind
     f = {
-        "bias": 1.0,
-        "type_date": float(kind == "date" and c == "date"),
-        "type_number": float(kind == "number" and c == "number"),
-        "type_name": float(kind == "name" and c in ("name", "list")),
-        "type_place": float(kind == "place" and c in ("name", "list")),
-        "type_list": float(c == "list"),
-        "other_name": float(kind == "other" and c == "name"),
-        "other_phrase": float(kind == "other" and c == "phrase"),
-        "other_number": float(kind == "other" and c == "number"),
-        "other_date": float(kind == "other" and c == "date"),
-        "mismatch": float(
-            (kind == "date" and c != "date")
-            or (kind == "number" and c != "number")
-            or (kind in ("name", "place") and c not in ("name", "list"))
-        ),
+        **_type_features(kind, c),
         "q_overlap": overlap,
         "any_overlap": float(overlap > 0),
         "log_distance": math.log1p(distance) / math.log1p(200),
