@@ -326,20 +326,17 @@ def evaluate(
     from eval.run import build_runner_factories
 
     only = _split_ids(split_file, split)
-    thresholds = {
-        name: value
-        for name, value in {
-            "answer_accuracy": min_accuracy,
-            "support_rate": min_support,
-            "abstention_accuracy": min_abstention,
-            "citation_precision": min_citation_precision,
-            "false_abstention_rate": max_false_abstention,
-            "squad_f1": min_squad_f1,
-            "noans_accuracy": min_noans,
-            "mrr": min_mrr,
-        }.items()
-        if value is not None
+    gates = {
+        "answer_accuracy": min_accuracy,
+        "support_rate": min_support,
+        "abstention_accuracy": min_abstention,
+        "citation_precision": min_citation_precision,
+        "false_abstention_rate": max_false_abstention,
+        "squad_f1": min_squad_f1,
+        "noans_accuracy": min_noans,
+        "mrr": min_mrr,
     }
+    thresholds = {name: value for name, value in gates.items() if value is not None}
     names = [a.strip() for a in answerer.split(",") if a.strip()]
     try:
         factories = build_runner_factories(Settings(), names, corpus or [], url, api_key, err)

@@ -98,13 +98,6 @@ def _order_agreement(question: str, sentence: str) -> float:
     return agree / pairs if pairs else 1.0
 
 
-def preceding(ev: Evidence, chars: int = CONTEXT_CHARS) -> str:
-    """The chunk's text before the sentence (up to ``chars``): names an answer sentence
-    leaves implicit ("Representing Dravia was ...") are usually set up a few sentences before."""
-    offset = ev.start_char - ev.chunk.start_char
-    return ev.chunk.text[max(0, offset - chars) : max(0, offset)]
-
-
 @dataclass(frozen=True)
 class Assessment:
     """One evidence sentence judged as the answer: its features, confidence and scored spans
@@ -126,7 +119,7 @@ def feature_vector(
 ) -> tuple[float, ...]:
     """The features of one evidence sentence as the answer, in ``FEATURES`` order."""
     sentence = ev.text
-    context = f"{ev.chunk.title} {ev.heading} {preceding(ev)}"
+    context = f"{ev.chunk.title} {ev.heading} {ev.before(CONTEXT_CHARS)}"
     own = set(terms(sentence))
     near = own | set(terms(context))
     ents = list(dict.fromkeys(entity_terms(question)))

@@ -64,18 +64,6 @@ class ChunkSpan:
         ]
 
 
-def preceding(text: str, start: int, chars: int) -> str:
-    """Up to ``chars`` characters of ``text`` before ``start``, from a sentence or line start
-    (nothing when no boundary falls in that stretch)."""
-    if chars <= 0 or start <= 0:
-        return ""
-    before = text[max(0, start - chars) : start]
-    if start - chars <= 0:
-        return before.strip()
-    cuts = [at + len(mark) for mark in (". ", "\n") if (at := before.find(mark)) >= 0]
-    return before[min(cuts) :].strip() if cuts else ""
-
-
 def read_chunks(
     reader: ChunkReader,
     question: str,

@@ -35,16 +35,19 @@ MESSAGES = {
 
 
 def refuse(result: AnswerResult, reason: Refusal, detail: str = "") -> AnswerResult:
-    """``result`` as a refusal for ``reason`` (in place, and returned): no answer, no
-    citations, no short answer; ``note`` says why (with ``detail`` when given)."""
-    result.answer = REFUSAL
-    result.citations = []
-    result.support = []
-    result.abstained = True
-    result.grounded = False
-    result.short_answer = None
-    result.leads = False
-    result.tier = "refusal"
-    result.refusal = reason.value
-    result.note = f"{MESSAGES[reason]} ({detail})" if detail else MESSAGES[reason]
-    return result
+    """A copy of ``result`` as a refusal for ``reason``: no answer, no citations, no short
+    answer; ``note`` says why (with ``detail`` when given). Its timings stay shared."""
+    return result.model_copy(
+        update={
+            "answer": REFUSAL,
+            "citations": [],
+            "support": [],
+            "abstained": True,
+            "grounded": False,
+            "short_answer": None,
+            "leads": False,
+            "tier": "refusal",
+            "refusal": reason.value,
+            "note": f"{MESSAGES[reason]} ({detail})" if detail else MESSAGES[reason],
+        }
+    )

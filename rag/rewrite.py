@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from rag.schema import ChatTurn
+from rag.schema import ChatTurn, last_exchange
 from rag.spans import names_in
 from rag.text import STOPWORDS, terms, words
 
@@ -43,14 +43,6 @@ def topic_of(text: str) -> str | None:
 def _first_name(text: str) -> str | None:
     names = names_in(text)
     return names[0] if names else None
-
-
-def last_exchange(history: list[ChatTurn] | None) -> tuple[str | None, str]:
-    """The last user question in the history (None if there is none) and the last answer."""
-    turns = history or []
-    previous = next((t.content for t in reversed(turns) if t.role == "user"), None)
-    answer = next((t.content for t in reversed(turns) if t.role == "assistant"), "")
-    return previous, answer
 
 
 def accept_rewrite(candidate: str, question: str, history: list[ChatTurn]) -> bool:

@@ -100,6 +100,13 @@ class Evidence(BaseModel):
     # document offsets): any other span of it can be scored (an LLM's short answer, rag.read).
     _reading: Any = PrivateAttr(default=None)
 
+    def before(self, chars: int) -> str:
+        """Up to ``chars`` of its chunk's text before the sentence: names an answer sentence
+        leaves implicit ("Representing Dravia was ...") are usually set up a few sentences
+        before."""
+        offset = self.start_char - self.chunk.start_char
+        return self.chunk.text[max(0, offset - chars) : max(0, offset)]
+
     @property
     def reader_span(self) -> str | None:
         """The reader's best span of this sentence, or None when it was not read."""
@@ -168,6 +175,14 @@ class Filters(BaseModel):
 class ChatTurn(BaseModel):
     role: Literal["user", "assistant", "system"]
     content: InputText
+
+
+def last_exchange(history: list[ChatTurn] | None) -> tuple[str | None, str]:
+    """The last user question in the history (None if there is none) and the last answer."""
+    turns = history or []
+    previous = next((t.content for t in reversed(turns) if t.role == "user"), None)
+    answer = next((t.content for t in reversed(turns) if t.role == "assistant"), "")
+    return previous, answer
 
 
 class AnswerResult(BaseModel):

@@ -14,25 +14,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
-from functools import partial
 from typing import Any, TypeVar
 
-from rag.answer.base import Answerer, Drafting, Judging, Rewriting, Streaming
-from rag.answer.extractive import ExtractiveAnswerer
+from rag.answer.base import Answerer, Drafting, Judging, Quoting, Rewriting, Streaming
 from rag.cite import answer_sentences, build_citations, keep_cited
 from rag.components import Components
 from rag.decide import AnswerDecider, Assessment, judged_model
-from rag.evidence import EvidenceSelector
-from rag.extract import get_chunk_reader, get_extractor
-from rag.guard import flag_instructions, screen_question
-from rag.read import SpanReader, annotate, preceding, read_chunks
+from rag.guard import screen_question
+from rag.read import annotate, read_chunks
 from rag.refusal import REFUSAL, Refusal, refuse
-from rag.rerank import CrossEncoderReranker, by_evidence, get_cross_encoder
-from rag.retrieve import HybridRetriever
+from rag.rerank import by_evidence
 from rag.rewrite import accept_rewrite, standalone_question
 from rag.schema import (
     AnswerResult,
@@ -44,7 +39,8 @@ from rag.schema import (
     Query,
     RetrievedChunk,
 )
-from rag.verify import SupportVerifier
+from rag.steps import Steps, build_steps, document_texts
+from rag.text import lead_in
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -65,72 +61,30 @@ def _answer_pool() -> ThreadPoolExecutor:
 
 
 class QAService:
+    """Answers questions over the stored briefings with the steps of ``rag.steps`` (built from
+    the components' settings unless given), and the answerers by name."""
+
     def __init__(
-        self, components: Components, answerers: dict[str, Answerer] | None = None
+        self,
+        components: Components,
+        answerers: dict[str, Answerer] | None = None,
+        steps: Steps | None = None,
     ) -> None:
-        settings = components.settings
         self.components = components
-        self.settings = settings
-        self.retriever = HybridRetriever(
-            settings, components.store, components.embedder, components.bm25
-        )
-        encoder = get_cross_encoder(settings.torch_threads)
-        self.postprocessors = [
-            self._postprocessor(name, encoder) for name in settings.postprocessors
-        ]
-        self.selector = EvidenceSelector(
-            components.embedder,
-            encoder,
-            settings.evidence_sentences,
-            settings.ce_sentences,
-            idf=components.bm25.idf,
-            rrf_k=settings.rrf_k,
-            # The meaning screen uses the service's embedder at the threshold checked for it
-            # (rag.guard: one per backend, BRIEFQA_INSTRUCTION_THRESHOLD overrides).
-            flag=partial(
-                flag_instructions,
-                embedder=components.embedder,
-                threshold=settings.instruction_threshold,
-            ),
-            documents=self._document_texts if settings.section_headings else None,
-        )
-        self.decider = AnswerDecider(
-            components.bm25.idf,
-            threshold=settings.decide_threshold,
-            consider=settings.decide_consider,
-            floor=settings.decide_floor,
-        )
-        self.chunk_reader = (
-            get_chunk_reader(settings.torch_threads) if settings.reader_chunks > 0 else None
-        )
-        match settings.span_reader:
-            case "reader":
-                extractor = get_extractor(settings.torch_threads)
-            case "grammar" | "chunk":
-                extractor = None
-        self.reader = SpanReader(
-            encoder,
-            settings.span_check_candidates,
-            extractor=extractor,
-            chunk=settings.span_reader == "chunk" and self.chunk_reader is not None,
-        )
-        self.verifier = SupportVerifier(
-            components.embedder,
-            settings.support_threshold,
-            settings.support_coverage_weight,
-            settings.support_unnamed_cap,
-        )
-        self.extractive = ExtractiveAnswerer(margin=settings.second_sentence_margin)
+        self.settings = components.settings
+        self.steps = steps or build_steps(components)
+        self.retriever = self.steps.retriever
+        self.postprocessors = self.steps.postprocessors
+        self.selector = self.steps.selector
+        self.decider = self.steps.decider
+        self.chunk_reader = self.steps.chunk_reader
+        self.reader = self.steps.reader
+        self.verifier = self.steps.verifier
+        self.extractive = self.steps.extractive
         self.answerers: dict[str, Answerer] = {"extractive": self.extractive, **(answerers or {})}
         self.judged_deciders = self._judged_deciders()
         # Called with each verified answer (the API's metrics and access log subscribe).
         self.on_answer: list[Callable[[AnswerResult], None]] = []
-
-    def _document_texts(self, doc_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
-        """The stored (content hash, text) of ``doc_ids`` (evidence selection reads their
-        headings)."""
-        stored = self.components.store.get_documents(doc_ids)
-        return {doc_id: (meta.content_hash, text) for doc_id, (meta, text) in stored.items()}
 
     # --- the stored collection, for the API (routes never reach into the store) -------------
     def documents(self) -> list[DocumentMeta]:
@@ -154,9 +108,9 @@ class QAService:
         chars = self.settings.reader_context_chars
         if chars <= 0:
             return None
-        texts = self._document_texts({c.doc_id for c in chunks})
+        texts = document_texts(self.components.store, {c.doc_id for c in chunks})
         return [
-            preceding(texts[c.doc_id][1], c.start_char, chars) if c.doc_id in texts else ""
+            lead_in(texts[c.doc_id][1], c.start_char, chars) if c.doc_id in texts else ""
             for c in chunks
         ]
 
@@ -181,15 +135,6 @@ class QAService:
     def decider_for(self, answerer: str | None) -> AnswerDecider:
         """The decision for questions ``answerer`` will answer."""
         return self.judged_deciders.get(answerer or "", self.decider)
-
-    def _postprocessor(self, name: str, encoder: object) -> CrossEncoderReranker:
-        """One entry of ``settings.postprocessors`` (a table: add a reranker here)."""
-        match name:
-            case "cross-encoder":
-                return CrossEncoderReranker(
-                    encoder, self.settings.top_k, self.settings.rerank_candidates
-                )
-        raise ValueError(f"unknown postprocessor {name!r}")
 
     def retrieve(
         self, question: str, top_k: int | None = None, filters: Filters | None = None
@@ -314,16 +259,14 @@ class QAService:
                 name = self.extractive.name
             # An LLM is never prompted with text that addresses it; the extractive answerer
             # quotes, so it may use everything.
-            shown = [e for e in evidence if not e.suspect or name == self.extractive.name]
             impl = self.answerers[name]
+            quoting = isinstance(impl, Quoting)
+            shown = [e for e in evidence if not e.suspect or quoting]
             streaming = impl if isinstance(impl, Streaming) else None
             with _timed(result.timings, "answer"):
-                if impl is self.extractive:
-                    draft = self.extractive.answer(
-                        result.standalone_question,
-                        shown,
-                        lead=result.short_answer if result.leads else None,
-                    )
+                if isinstance(impl, Quoting):
+                    lead = result.short_answer if result.leads else None
+                    draft = impl.quote(result.standalone_question, shown, lead)
                 elif streaming is None:
                     draft = self._draft(name, result.standalone_question, shown)
                 else:
@@ -349,7 +292,7 @@ class QAService:
                         log.warning("answerer %s stream failed (%s)", name, exc)
                         draft = self.extractive.answer(result.standalone_question, evidence)
                         draft.fell_back, draft.note = True, f"{name} failed: {exc}"
-            self.finish(result, draft, evidence)
+            result = self.finish(result, draft, evidence)
             if streaming is None:
                 yield result.answer
         else:
@@ -376,8 +319,8 @@ class QAService:
     def _draft(self, name: str, question: str, evidence: list[Evidence]) -> Draft:
         """The answerer's draft, or an extractive one flagged as a fallback."""
         impl = self.answerers[name]
-        if impl is self.extractive:
-            return impl.answer(question, evidence)
+        if isinstance(impl, Quoting):
+            return impl.quote(question, evidence)
         draft, why = self._bounded(name, impl.answer, question, evidence)
         if draft is not None:
             return draft
@@ -397,8 +340,9 @@ class QAService:
         log.info("LLM rewrite not used (%s): %r", why or "implausible", candidate)
         return None
 
-    def finish(self, result: AnswerResult, draft: Draft, evidence: list[Evidence]) -> None:
-        """Cite and verify a draft, in place; fall back to extractive, then to abstaining."""
+    def finish(self, result: AnswerResult, draft: Draft, evidence: list[Evidence]) -> AnswerResult:
+        """``result`` answered with a draft once cited and verified; else with the extractive
+        fallback; else refused."""
         timings = result.timings
         for attempt in (draft, None):
             if attempt is None:
@@ -416,20 +360,25 @@ class QAService:
             if kept:
                 # Drop quotes no kept sentence cites, renumbering what remains.
                 text, citations = keep_cited(" ".join(s.sentence for s in kept), citations)
-                result.answer = text
-                result.citations = citations
-                result.support = self.verifier.check(answer_sentences(text), citations)
-                result.grounded = all(s.supported for s in result.support)
-                result.abstained = False
-                result.answerer = attempt.answerer + (" (fallback)" if attempt.fell_back else "")
-                result.note = attempt.note
-                self._settle(result, attempt, evidence)
-                return
-        result.answerer = draft.answerer
-        refuse(result, Refusal.UNSUPPORTED)
+                support = self.verifier.check(answer_sentences(text), citations)
+                answered = result.model_copy(
+                    update={
+                        "answer": text,
+                        "citations": citations,
+                        "support": support,
+                        "grounded": all(s.supported for s in support),
+                        "abstained": False,
+                        "answerer": attempt.answerer + (" (fallback)" if attempt.fell_back else ""),
+                        "note": attempt.note,
+                    }
+                )
+                return answered.model_copy(update=self._settle(answered, attempt, evidence))
+        return refuse(result.model_copy(update={"answerer": draft.answerer}), Refusal.UNSUPPORTED)
 
-    def _settle(self, result: AnswerResult, draft: Draft, evidence: list[Evidence]) -> None:
-        """Confidence and short answer of a verified answer, from what it really cites.
+    def _settle(
+        self, result: AnswerResult, draft: Draft, evidence: list[Evidence]
+    ) -> dict[str, Any]:
+        """Confidence, short answer and note of a verified answer, from what it really cites.
 
         Confidence is the best judged confidence among the cited sentences (an LLM may cite
         others than the first); the short answer is the answerer's span, else the decision's,
@@ -437,25 +386,28 @@ class QAService:
         """
         by_place = {(e.chunk.doc_id, e.start_char): e.score for e in evidence}
         cited = [by_place.get((c.doc_id, c.start_char), 0.0) for c in result.citations]
-        result.confidence = round(max(cited, default=0.0), 4)
+        confidence = round(max(cited, default=0.0), 4)
         if draft.confidence is not None:  # an answerer's own doubt can only lower it
-            result.confidence = round(min(result.confidence, draft.confidence), 4)
+            confidence = round(min(confidence, draft.confidence), 4)
         span = draft.short_answer or result.short_answer
         if draft.short_answer and self.chunk_reader is not None:
             cited_ev = [e for e in evidence if (e.chunk.doc_id, e.start_char) in places(result)]
             if not self.reader.accepts(draft.short_answer, cited_ev):
                 span = result.short_answer  # the reader's answer stands
         quotes = [c.quote for c in result.citations]
-        result.short_answer = span if span and any(span in q for q in quotes) else None
-        result.leads = result.leads and result.short_answer is not None
+        short = span if span and any(span in q for q in quotes) else None
+        caveat = None
         if result.tier == "guess":
-            guess = f"best guess (confidence {result.confidence:.2f}, below the answer threshold)"
-            result.note = f"{result.note}; {guess}" if result.note else guess
-        elif result.confidence < self.settings.low_confidence_below:
-            low = (
-                f"low confidence ({result.confidence:.2f}): the quotes may not answer the question"
-            )
-            result.note = f"{result.note}; {low}" if result.note else low
+            caveat = f"best guess (confidence {confidence:.2f}, below the answer threshold)"
+        elif confidence < self.settings.low_confidence_below:
+            caveat = f"low confidence ({confidence:.2f}): the quotes may not answer the question"
+        note = "; ".join(n for n in (result.note, caveat) if n) or result.note
+        return {
+            "confidence": confidence,
+            "short_answer": short,
+            "leads": result.leads and short is not None,
+            "note": note,
+        }
 
 
 def places(result: AnswerResult) -> set[tuple[str, int]]:

@@ -202,3 +202,15 @@ def cl100k() -> Callable[[str], list[int]]:
         if borrowed:
             del os.environ["TIKTOKEN_CACHE_DIR"]
     return partial(encoding.encode, allowed_special="all")
+
+
+def lead_in(text: str, start: int, chars: int) -> str:
+    """Up to ``chars`` characters of ``text`` before ``start``, from a sentence or line start
+    (nothing when no boundary falls in that stretch)."""
+    if chars <= 0 or start <= 0:
+        return ""
+    before = text[max(0, start - chars) : start]
+    if start - chars <= 0:
+        return before.strip()
+    cuts = [at + len(mark) for mark in (". ", "\n") if (at := before.find(mark)) >= 0]
+    return before[min(cuts) :].strip() if cuts else ""

@@ -47,6 +47,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 
@@ -70,6 +71,7 @@ from rag.extract import SpanExtractor, get_extractor
 from rag.models import READER, ModelFiles
 from rag.read import masked
 from rag.rerank import get_cross_encoder
+from rag.schema import Evidence
 from rag.spans import default_model, question_kind, reading, span_context
 from rag.text import WORD, entity_terms, stem, terms, titled, weighted_share
 
@@ -168,7 +170,7 @@ def signal_columns(observed: list[Observed], idf: decide.Idf) -> dict[str, np.nd
     for o in observed:
         ents = list(dict.fromkeys(entity_terms(o.standalone)))
         for ev in o.evidence:
-            near = f"{ev.text} {ev.chunk.title} {decide.preceding(ev)}"
+            near = f"{ev.text} {ev.chunk.title} {ev.before(decide.CONTEXT_CHARS)}"
             cols["time conflict"].append(time_conflict(o.standalone, near))
             cols["entity cover in the sentence"].append(
                 weighted_share(ents, set(terms(ev.text)), idf)
@@ -188,14 +190,12 @@ def document_context_rows(
 ) -> np.ndarray:
     """The decision's rows with the context read from the whole document (``chars`` before
     the sentence) instead of the sentence's chunk."""
-    chunk_context = decide.preceding
-    decide.preceding = lambda ev, chars=chars: text_of(ev.chunk.doc_id)[
-        max(0, ev.start_char - chars) : ev.start_char
-    ]
-    try:
+
+    def from_document(ev: Evidence, _chars: int) -> str:
+        return text_of(ev.chunk.doc_id)[max(0, ev.start_char - chars) : ev.start_char]
+
+    with patch.object(Evidence, "before", from_document):
         return decision_rows(observed, idf, default_model())[0]
-    finally:
-        decide.preceding = chunk_context
 
 
 def form_trials(observed: list[Observed], base: np.ndarray) -> dict[str, tuple[np.ndarray, Fit]]:

@@ -31,6 +31,7 @@ from eval.splits import SETS, SPLIT_DIR, load_split
 from rag import rewrite
 from rag.components import build_components
 from rag.config import Settings
+from rag.schema import last_exchange
 from rag.service import QAService
 from rag.spans import names_in
 
@@ -53,7 +54,7 @@ def main() -> None:
         for item in load_gold(gold_path, load_split(SPLIT_DIR / f"{name}.json", "dev")):
             if not item.history:
                 continue
-            previous, answer = rewrite.last_exchange(item.history)
+            previous, answer = last_exchange(item.history)
             found = [*names_in(previous or ""), *names_in(answer)]
             found += [t for t in (rewrite.topic_of(previous or ""), rewrite.topic_of(answer)) if t]
             print(f"{item.question}  (gold {item.answers[0]!r})")

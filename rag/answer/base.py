@@ -22,6 +22,15 @@ class Answerer(Protocol):
 
 
 @runtime_checkable
+class Quoting(Protocol):
+    """Answers by quoting the evidence, in process: it may be shown evidence that addresses an
+    answerer (a quote never follows it), may lead with the decision's span, and needs no time
+    bound."""
+
+    def quote(self, question: str, evidence: list[Evidence], lead: str | None = None) -> Draft: ...
+
+
+@runtime_checkable
 class Streaming(Protocol):
     """Streams its answer as text deltas."""
 

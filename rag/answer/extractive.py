@@ -21,7 +21,12 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.margin = margin
 
-    def answer(self, question: str, evidence: list[Evidence], lead: str | None = None) -> Draft:
+    def answer(self, question: str, evidence: list[Evidence]) -> Draft:
+        return self.quote(question, evidence)
+
+    def quote(self, question: str, evidence: list[Evidence], lead: str | None = None) -> Draft:
+        """The best sentence quoted and cited (two when the second is nearly as likely),
+        led by ``lead`` (the decision's short answer) when given."""
         if not evidence:
             return Draft(text="", answerer=self.name)
         top = evidence[0]

@@ -24,7 +24,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.decide import preceding
 from rag.schema import Evidence
 
 if TYPE_CHECKING:
@@ -39,7 +38,7 @@ NO = ("no", "No", " no", " No")
 
 def judge_prompt(question: str, ev: Evidence) -> str:
     """ChatML: the passage (title, a little context, the sentence) and the yes/no question."""
-    passage = f"{ev.chunk.title}. ...{preceding(ev, CONTEXT_CHARS)}{ev.text}"
+    passage = f"{ev.chunk.title}. ...{ev.before(CONTEXT_CHARS)}{ev.text}"
     user = (
         f"Passage: {passage}\n\nQuestion: {question}\n\n"
         "Does the passage state the answer to this question? Reply yes or no."

@@ -28,10 +28,8 @@ from rag.answer.prompts import (
     static_prefix,
 )
 from rag.config import Settings
-from rag.decide import judged_model
-from rag.rewrite import last_exchange
-from rag.schema import ChatTurn, Draft, Evidence
-from rag.text import CITE_MARK, strip_citations
+from rag.schema import ChatTurn, Draft, Evidence, last_exchange
+from rag.text import CITE_MARK, STOPWORDS, strip_citations, words
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM, ChatMessage
@@ -49,13 +47,6 @@ _REFUSALISH = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"\u201c])")
-_WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset(
-    "a an the of in on at to for from by with and or but is are was were be been being it its "
-    "this that these those as which who whom whose what when where why how did does do has have "
-    "had will would can could should may might their his her they he she them there then than "
-    "also such into about over under not no".split()
-)
 # A sentence "states" evidence n when this share of its content words appear in n.
 _CITE_OK = 0.5
 
@@ -65,9 +56,9 @@ class LLMAnswerError(RuntimeError):
 
 
 def _content_words(text: str) -> set[str]:
-    return {
-        w for w in _WORD.findall(text.lower()) if w not in _STOP and (len(w) > 1 or w.isdigit())
-    }
+    """Lower-cased words outside ``rag.text.STOPWORDS`` (single letters only as digits)."""
+    low = (w.lower() for w in words(text))
+    return {w for w in low if w not in STOPWORDS and (len(w) > 1 or w.isdigit())}
 
 
 def repair_citations(text: str, evidence: list[Evidence]) -> tuple[str, int]:
@@ -78,17 +69,17 @@ def repair_citations(text: str, evidence: list[Evidence]) -> tuple[str, int]:
     shares most of them, is re-cited to that one; an uncited sentence that clearly copies one
     evidence sentence gets its marker. Anything unclear is left for the verifier to judge.
     """
-    words = {e.n: _content_words(e.text) for e in evidence}
+    vocab = {e.n: _content_words(e.text) for e in evidence}
     out: list[str] = []
     repaired = 0
     for sentence in _SENTENCE_END.split(text):
         body = strip_citations(sentence)
         own = _content_words(body)
         cited = [int(n) for group in CITE_MARK.findall(sentence) for n in group.split(",")]
-        if not own or not words:
+        if not own or not vocab:
             out.append(sentence)
             continue
-        share = {n: len(own & w) / len(own) for n, w in words.items()}
+        share = {n: len(own & w) / len(own) for n, w in vocab.items()}
         best = max(share, key=lambda n: (share[n], -n))
         keep = [n for n in dict.fromkeys(cited) if share.get(n, 0.0) >= _CITE_OK * share[best]]
         if cited and keep == list(dict.fromkeys(cited)):
@@ -283,12 +274,12 @@ _JUDGE_CACHE: dict[tuple[str, int], LLMJudge] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def local_judge(settings: Settings) -> LLMJudge | None:
+def local_judge(settings: Settings, fitted: bool) -> LLMJudge | None:
     """The process-wide judge on the default local model, or None when ``llm_judge`` is off,
     another model is configured (the judged decision model was fitted for the default), or no
-    judged decision model is committed for the current features (then the judge would be a
+    judged decision model is ``fitted`` for the current features (then the judge would be a
     second model loaded for nothing)."""
-    if not settings.llm_judge or settings.llm_model_path is not None or judged_model() is None:
+    if not settings.llm_judge or settings.llm_model_path is not None or not fitted:
         return None
     path = local_model_path(settings)
     key = (str(path), settings.llm_threads)
@@ -300,8 +291,9 @@ def local_judge(settings: Settings) -> LLMJudge | None:
         return _JUDGE_CACHE[key]
 
 
-def local_answerer(settings: Settings, warm: bool = False) -> LLMAnswerer:
-    """The process-wide local answerer: the model is loaded once and shared under LOCAL_LOCK."""
+def local_answerer(settings: Settings, warm: bool = False, judged: bool = False) -> LLMAnswerer:
+    """The process-wide local answerer: the model is loaded once and shared under LOCAL_LOCK.
+    ``judged``: a judged decision model is committed, so the answerer carries a judge."""
     key = (
         str(settings.llm_model_path or Path(settings.data_dir) / "models"),
         settings.llm_threads,
@@ -313,7 +305,10 @@ def local_answerer(settings: Settings, warm: bool = False) -> LLMAnswerer:
         if llm is None:
             llm = _LOCAL_CACHE[key] = local_llm(settings)
     answerer = LLMAnswerer(
-        llm, name="local-llm", lock_timeout_s=settings.llm_timeout_s, judge=local_judge(settings)
+        llm,
+        name="local-llm",
+        lock_timeout_s=settings.llm_timeout_s,
+        judge=local_judge(settings, judged),
     )
     if warm:
         answerer.warm_up()

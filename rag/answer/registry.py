@@ -23,9 +23,11 @@ def build_answerers(
         raise ValueError(f"unknown answerer(s): {', '.join(sorted(wanted))}")
     if wanted:
         from rag.answer.llm import local_answerer, openai_answerer
+        from rag.decide import judged_model
 
         if "local-llm" in wanted:
-            out["local-llm"] = local_answerer(settings, warm=warm)
+            judged = judged_model() is not None
+            out["local-llm"] = local_answerer(settings, warm=warm, judged=judged)
         if "openai" in wanted:
             out["openai"] = openai_answerer(settings)
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rag.answer.base import Quoting
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.schema import Evidence, RetrievedChunk
 
@@ -35,7 +36,9 @@ def test_a_distant_runner_up_is_not_quoted() -> None:
 
 
 def test_leads_with_the_given_span() -> None:
-    draft = ExtractiveAnswerer().answer(
+    answerer = ExtractiveAnswerer()
+    assert isinstance(answerer, Quoting)
+    draft = answerer.quote(
         "Who awarded the prize?",
         [_ev(1, "Head judge Marisol Fenwick awarded the prize.", 0.9)],
         lead="Marisol Fenwick",

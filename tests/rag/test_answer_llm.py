@@ -269,9 +269,9 @@ def test_openai_llm_uses_settings() -> None:
 
 def test_the_judge_is_built_only_for_the_model_it_was_fitted_for(tmp_path: Path) -> None:
     # No model is loaded on either path: the judged decision model is fitted for the default.
-    assert llm_mod.local_judge(Settings(llm_judge=False, data_dir=tmp_path)) is None
+    assert llm_mod.local_judge(Settings(llm_judge=False, data_dir=tmp_path), True) is None
     other = Settings(llm_model_path=tmp_path / "other.gguf", data_dir=tmp_path)
-    assert llm_mod.local_judge(other) is None
+    assert llm_mod.local_judge(other, True) is None
     assert LLMAnswerer(MockLLM()).judge is None  # remote or mock LLMs have no judge
 
 

@@ -162,4 +162,4 @@ def test_without_a_judged_fit_local_llm_gets_no_judge() -> None:
         assert model.judged and len(model.weights) == len(JUDGED_FEATURES)
         assert model.weights[JUDGED_FEATURES.index("llm_yes")] > 0
     else:
-        assert local_judge(Settings(llm_judge=True)) is None
+        assert local_judge(Settings(llm_judge=True), fitted=False) is None

@@ -14,11 +14,10 @@ from rag.read import (
     annotate,
     chunk_span,
     margin_probability,
-    preceding,
     read_chunks,
 )
 from rag.schema import Evidence, RetrievedChunk
-from rag.text import titled
+from rag.text import lead_in, titled
 
 TEXT = (
     "The Harlow summit met in Calvania. Ministers from six states came. "
@@ -98,9 +97,9 @@ def test_the_text_before_a_chunk_is_read_with_it_but_never_quoted() -> None:
     (``reader_context_chars``); a name standing only in that context is never the span."""
     doc = "Notes.\nThe Harlow summit met in Calvania. Ministers from six states came. "
     chunk = _chunk(TEXT[TEXT.index("Representing") :], base=len(doc))
-    before = preceding(doc + chunk.text, chunk.start_char, 70)
+    before = lead_in(doc + chunk.text, chunk.start_char, 70)
     assert before == "The Harlow summit met in Calvania. Ministers from six states came."
-    assert preceding(doc + chunk.text, chunk.start_char, 10) == ""  # no sentence starts there
+    assert lead_in(doc + chunk.text, chunk.start_char, 10) == ""  # no sentence starts there
     reader = FakeReader(["Anna Velt"], nulls=[1.0])
     [read] = read_chunks(reader, "Who represented Dravia at Harlow?", [chunk], [before])  # type: ignore[arg-type]
     assert reader.passages[0] == titled("Summit notes", f"{before} {chunk.text}")

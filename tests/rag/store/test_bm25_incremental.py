@@ -122,7 +122,7 @@ def test_unknown_extent_or_pruned_generation_rebuilds(components, replica) -> No
 
 def test_the_change_log_is_pruned(components, monkeypatch) -> None:
     store = components.store
-    monkeypatch.setattr("rag.store.chroma._KEEP_CHANGES", 3)
+    monkeypatch.setattr("rag.store.chroma_generations._KEEP_CHANGES", 3)
     for _ in range(8):
         store.bump_generation([])
     got = store.state.get(where={"kind": "change:"}, include=[])
