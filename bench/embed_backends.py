@@ -114,21 +114,53 @@ def main(argv: list[str] | None = None) -> int:
         e.embed_documents(doc_sets["rgb"][:BATCH])
         e.embed_query("warm-up")
 
+    latencies, rates = _measure(args.rounds, embedders, doc_sets, queries)
+
+    texts = queries + doc_sets["rgb"] + doc_sets["long"]
+    vectors = {b: embedders[b, threads[0]].embed_texts(texts) for b in BACKENDS}
+    cosines = (vectors["torch"] * vectors["onnx-int8"]).sum(axis=1)
+
+    figures, rows = _figures(args.rounds, threads, doc_sets, latencies, rates)
+    figures["cosine_mean"] = float(np.mean(cosines))
+    figures["cosine_min"] = float(np.min(cosines))
+    figures["texts_compared"] = len(texts)
+    long_tokens = [embedders["torch", threads[0]].count_tokens(c) for c in doc_sets["long"]]
+    figures["long_chunk_tokens_mean"] = float(np.mean(long_tokens))
+
+    _print_report(args.rounds, threads, queries, doc_sets, texts, figures, rows)
+    if args.json:
+        emit_json(round_floats(figures, 4))
+    return 0
+
+
+def _measure(
+    rounds: int,
+    embedders: dict[tuple[str, int], Embedder],
+    doc_sets: dict[str, list[str]],
+    queries: list[str],
+) -> tuple[dict[tuple[str, int], list[float]], dict[tuple[str, int, str], list[float]]]:
+    """Query p50 and chunks/s per configuration and round, the configurations interleaved."""
     latencies: dict[tuple[str, int], list[float]] = {k: [] for k in embedders}
     rates: dict[tuple[str, int, str], list[float]] = {}
-    for _ in range(args.rounds):
+    for _ in range(rounds):
         for (backend, t), e in embedders.items():
             if backend == "torch":
                 configure_torch(t)  # torch's thread count is process-wide
             latencies[backend, t].append(percentile(query_latency_ms(e, queries), 50))
             for name, chunks in doc_sets.items():
                 rates.setdefault((backend, t, name), []).append(chunks_per_s(e, chunks))
+    return latencies, rates
 
-    texts = queries + doc_sets["rgb"] + doc_sets["long"]
-    vectors = {b: embedders[b, threads[0]].embed_texts(texts) for b in BACKENDS}
-    cosines = (vectors["torch"] * vectors["onnx-int8"]).sum(axis=1)
 
-    figures: dict[str, Any] = {"machine": machine_info(), "rounds": args.rounds}
+def _figures(
+    rounds: int,
+    threads: list[int],
+    doc_sets: dict[str, list[str]],
+    latencies: dict[tuple[str, int], list[float]],
+    rates: dict[tuple[str, int, str], list[float]],
+) -> tuple[dict[str, Any], list[list[Any]]]:
+    """Medians over rounds and onnx-int8 / torch speed-ups: the figures and the table rows."""
+    figures: dict[str, Any] = {"machine": machine_info(), "rounds": rounds}
     rows = []
     for (backend, t), runs in latencies.items():
         p50 = statistics.median(runs)
@@ -148,17 +180,24 @@ def main(argv: list[str] | None = None) -> int:
                 figures[f"onnx-int8_t{t}_{name}_chunks_per_s"]
                 / figures[f"torch_t{t}_{name}_chunks_per_s"]
             )
-    figures["cosine_mean"] = float(np.mean(cosines))
-    figures["cosine_min"] = float(np.min(cosines))
-    figures["texts_compared"] = len(texts)
-    long_tokens = [embedders["torch", threads[0]].count_tokens(c) for c in doc_sets["long"]]
-    figures["long_chunk_tokens_mean"] = float(np.mean(long_tokens))
+    return figures, rows
 
+
+def _print_report(
+    rounds: int,
+    threads: list[int],
+    queries: list[str],
+    doc_sets: dict[str, list[str]],
+    texts: list[str],
+    figures: dict[str, Any],
+    rows: list[list[Any]],
+) -> None:
+    """The human-readable report: the table, the speed-ups and the agreement."""
     print(figures["machine"])
     print(
         f"{len(queries)} queries, {len(doc_sets['rgb'])} rgb chunks, {len(doc_sets['long'])} "
         f"long chunks (~{figures['long_chunk_tokens_mean']:.0f} word pieces), "
-        f"batch {BATCH}, median of {args.rounds} rounds"
+        f"batch {BATCH}, median of {rounds} rounds"
     )
     headers = ["backend", "threads", "query p50 ms", "rgb chunks/s", "long chunks/s"]
     print(format_table(headers, rows))
@@ -171,9 +210,6 @@ def main(argv: list[str] | None = None) -> int:
         f"cosine(torch, onnx-int8) over {len(texts)} texts: mean {figures['cosine_mean']:.4f}, "
         f"min {figures['cosine_min']:.4f}"
     )
-    if args.json:
-        emit_json(round_floats(figures, 4))
-    return 0
 
 
 if __name__ == "__main__":

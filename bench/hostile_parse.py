@@ -23,23 +23,8 @@ HERE = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("bomb", choices=["pdf", "pdf2", "docx"])
-    ap.add_argument("--code", type=Path, default=HERE)
-    ap.add_argument("--in-process", action="store_true", help="parse_bytes in this process")
-    ap.add_argument("--limit", type=float, default=600.0)
-    args = ap.parse_args()
-    sys.path.insert(0, str(args.code))
-    spec = importlib.util.spec_from_file_location("formats", HERE / "tests/fixtures/formats.py")
-    assert spec is not None and spec.loader is not None
-    formats = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(formats)
-
-    data, suffix = {
-        "pdf": lambda: (formats.shared_stream_pdf(2_000, 1_000_000), ".pdf"),
-        "pdf2": lambda: (formats.shared_stream_pdf(2, 50_000), ".pdf"),
-        "docx": lambda: (formats.empty_paragraphs_docx(), ".docx"),
-    }[args.bomb]()
+    args = _parse_args()
+    data, suffix = _bomb_bytes(args)
     from ingest.loaders import LoadError, parse_bytes
 
     def stop(*_: object) -> None:
@@ -70,6 +55,47 @@ def main() -> None:
         for line in Path("/proc/self/status").read_text().splitlines()
         if line.startswith("VmRSS:")
     )
+    _print_result(args, data, started, base_cpu, rss_before, me, rss_now, child, outcome)
+
+
+def _parse_args() -> argparse.Namespace:
+    """The command line: which bomb, whose code, where it is parsed, and the time limit."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("bomb", choices=["pdf", "pdf2", "docx"])
+    ap.add_argument("--code", type=Path, default=HERE)
+    ap.add_argument("--in-process", action="store_true", help="parse_bytes in this process")
+    ap.add_argument("--limit", type=float, default=600.0)
+    return ap.parse_args()
+
+
+def _bomb_bytes(args: argparse.Namespace) -> tuple[bytes, str]:
+    """Put ``--code`` on the path, then build the bomb from this checkout's fixtures."""
+    sys.path.insert(0, str(args.code))
+    spec = importlib.util.spec_from_file_location("formats", HERE / "tests/fixtures/formats.py")
+    assert spec is not None and spec.loader is not None
+    formats = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(formats)
+
+    data, suffix = {
+        "pdf": lambda: (formats.shared_stream_pdf(2_000, 1_000_000), ".pdf"),
+        "pdf2": lambda: (formats.shared_stream_pdf(2, 50_000), ".pdf"),
+        "docx": lambda: (formats.empty_paragraphs_docx(), ".docx"),
+    }[args.bomb]()
+    return data, suffix
+
+
+def _print_result(
+    args: argparse.Namespace,
+    data: bytes,
+    started: float,
+    base_cpu: resource.struct_rusage,
+    rss_before: int,
+    me: resource.struct_rusage,
+    rss_now: int,
+    child: dict[str, float],
+    outcome: str,
+) -> None:
+    """The one-line JSON result (wall time is read here, as it was when the line was built)."""
     print(
         json.dumps(
             {

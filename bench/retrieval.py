@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -161,13 +162,60 @@ def latencies(fn: Callable[[str], Any], queries: list[str], warmup: int) -> list
     return out
 
 
+@dataclass
+class _SizeMeasures:
+    """``run_size``'s build, BM25 and memory measurements, gathered for its figures."""
+
+    write_s: float
+    rebuild_s: float
+    rebuild: dict[str, float]
+    load_s: float
+    rss_model: float
+    rss_ready: float
+
+
 def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     """Build an ``n``-chunk store, time the retrieval modes, and measure memory."""
     from rag.embed import Embedder, configure_torch
-    from rag.retrieve import HybridRetriever, collapse_near_duplicates, rrf_fuse
+    from rag.retrieve import HybridRetriever
     from rag.store.bm25 import BM25Index
     from rag.store.chroma import ChromaStore
 
+    root, settings = _size_settings(n, args)
+    configure_torch(settings.torch_threads)
+    embedder = Embedder(settings)
+    embedder.embed_query("warm up the model")
+    rss_model = rss_mb()
+
+    # Build: synthetic chunks written through the store, in documents of --doc-chunks.
+    corpus = Corpus(args.vocab, args.zipf, args.seed)
+    vec_rng = np.random.default_rng(args.seed + 1)
+    store = ChromaStore(settings)
+    write_s, generation = _write_synthetic_store(n, args, store, corpus, vec_rng)
+
+    # BM25: the rebuild every process pays after any change, then the reload after a restart.
+    rebuild_s, rebuild = _bm25_rebuild(settings, store)
+    store = ChromaStore(settings)
+    bm25 = BM25Index(settings.bm25_path / settings.collection)
+    started = time.perf_counter()
+    bm25.sync(store)
+    load_s = time.perf_counter() - started
+    if bm25.generation != generation or len(bm25.chunks) != n:
+        raise SystemExit(f"BM25 did not load the index it saved ({len(bm25.chunks)} chunks)")
+    gc.collect()
+    rss_ready = rss_mb()
+
+    retriever = HybridRetriever(settings, store, embedder, bm25)
+    lat, parts, fused_sizes = _query_latencies(args, settings, corpus, retriever)
+    measures = _SizeMeasures(write_s, rebuild_s, rebuild, load_s, rss_model, rss_ready)
+    out = _size_figures(n, settings, lat, parts, fused_sizes, measures)
+    if args.keep is None:
+        shutil.rmtree(root, ignore_errors=True)
+    return out
+
+
+def _size_settings(n: int, args: argparse.Namespace) -> tuple[Path, Settings]:
+    """An emptied store directory for size ``n`` and settings pinned to it."""
     root = args.keep / f"n{n}" if args.keep else Path(tempfile.mkdtemp(prefix="briefqa-bench-ret-"))
     shutil.rmtree(root, ignore_errors=True)
     base = Settings(_env_file=None)  # type: ignore[call-arg]
@@ -179,15 +227,13 @@ def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
             "torch_threads": args.threads or base.torch_threads,
         }
     )
-    configure_torch(settings.torch_threads)
-    embedder = Embedder(settings)
-    embedder.embed_query("warm up the model")
-    rss_model = rss_mb()
+    return root, settings
 
-    # Build: synthetic chunks written through the store, in documents of --doc-chunks.
-    corpus = Corpus(args.vocab, args.zipf, args.seed)
-    vec_rng = np.random.default_rng(args.seed + 1)
-    store = ChromaStore(settings)
+
+def _write_synthetic_store(
+    n: int, args: argparse.Namespace, store: Any, corpus: Corpus, vec_rng: np.random.Generator
+) -> tuple[float, int]:
+    """Write ``n`` synthetic chunks into ``store``: seconds taken and the new generation."""
     started = time.perf_counter()
     written = 0
     while written < n:
@@ -203,8 +249,13 @@ def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     generation = store.bump_generation()
     del texts, vectors
     gc.collect()
+    return write_s, generation
 
-    # BM25: the rebuild every process pays after any change, then the reload after a restart.
+
+def _bm25_rebuild(settings: Settings, store: Any) -> tuple[float, dict[str, float]]:
+    """The full BM25 rebuild from ``store``: seconds, and seconds per instrumented step."""
+    from rag.store.bm25 import BM25Index
+
     timer = PhaseTimer()
     bm25 = BM25Index(settings.bm25_path / settings.collection)
     timer.wrap(store, "all_chunks", "store.all_chunks")
@@ -216,17 +267,13 @@ def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     rebuild = {k.strip(): s for k, s in timer.seconds.items()}
     del bm25
     gc.collect()
-    store = ChromaStore(settings)
-    bm25 = BM25Index(settings.bm25_path / settings.collection)
-    started = time.perf_counter()
-    bm25.sync(store)
-    load_s = time.perf_counter() - started
-    if bm25.generation != generation or len(bm25.chunks) != n:
-        raise SystemExit(f"BM25 did not load the index it saved ({len(bm25.chunks)} chunks)")
-    gc.collect()
-    rss_ready = rss_mb()
+    return rebuild_s, rebuild
 
-    retriever = HybridRetriever(settings, store, embedder, bm25)
+
+def _query_latencies(
+    args: argparse.Namespace, settings: Settings, corpus: Corpus, retriever: Any
+) -> tuple[dict[str, list[float]], dict[str, list[float]], list[int]]:
+    """Per-mode query latencies, then the hybrid query's steps timed one by one."""
     k = settings.top_k
     pool = max(3 * k, 20)  # what HybridRetriever.retrieve asks each retriever for
     per_set = args.warmup + args.queries
@@ -239,7 +286,18 @@ def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
         "hybrid": latencies(lambda q: retriever.retrieve(q, k), q_hybrid, args.warmup),
         "hybrid_cached": latencies(lambda q: retriever.retrieve(q, k), q_hybrid, args.warmup),
     }
+    parts, fused_sizes = _hybrid_steps(q_parts, args.warmup, retriever, pool)
+    return lat, parts, fused_sizes
 
+
+def _hybrid_steps(
+    q_parts: list[str], warmup: int, retriever: Any, pool: int
+) -> tuple[dict[str, list[float]], list[int]]:
+    """Milliseconds per step of a hybrid query, and the fused pool's size, after ``warmup``."""
+    from rag.retrieve import collapse_near_duplicates, rrf_fuse
+
+    settings, store = retriever.settings, retriever.store
+    embedder, bm25 = retriever.embedder, retriever.bm25
     # The same hybrid query, step by step (fresh queries, so embedding is uncached).
     parts: dict[str, list[float]] = {
         p: []
@@ -267,13 +325,24 @@ def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
         t5 = time.perf_counter()
         collapse_near_duplicates(fused)
         t6 = time.perf_counter()
-        if i >= args.warmup:
+        if i >= warmup:
             for name, a, b in zip(
                 parts, (t0, t1, t2, t3, t4, t5), (t1, t2, t3, t4, t5, t6), strict=True
             ):
                 parts[name].append(1000.0 * (b - a))
             fused_sizes.append(len(fused))
+    return parts, fused_sizes
 
+
+def _size_figures(
+    n: int,
+    settings: Settings,
+    lat: dict[str, list[float]],
+    parts: dict[str, list[float]],
+    fused_sizes: list[int],
+    m: _SizeMeasures,
+) -> dict[str, Any]:
+    """One size's figures (the child's JSON object); memory and disk are read now."""
     out: dict[str, Any] = {"n": n}
     for mode, values in lat.items():
         out[f"{mode}_p50_ms"] = percentile(values, 50)
@@ -283,15 +352,15 @@ def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
     out.update(
         {
             "fused_pool_mean": float(np.mean(fused_sizes)),
-            "write_s": write_s,
-            "write_chunks_per_s": n / write_s,
-            "bm25_rebuild_s": rebuild_s,
-            "bm25_rebuild_all_chunks_s": rebuild.get("store.all_chunks", math.nan),
-            "bm25_rebuild_build_s": rebuild.get("bm25.build", math.nan),
-            "bm25_rebuild_save_s": rebuild.get("bm25.save", math.nan),
-            "bm25_load_s": load_s,
-            "rss_model_mb": rss_model,
-            "rss_ready_mb": rss_ready,
+            "write_s": m.write_s,
+            "write_chunks_per_s": n / m.write_s,
+            "bm25_rebuild_s": m.rebuild_s,
+            "bm25_rebuild_all_chunks_s": m.rebuild.get("store.all_chunks", math.nan),
+            "bm25_rebuild_build_s": m.rebuild.get("bm25.build", math.nan),
+            "bm25_rebuild_save_s": m.rebuild.get("bm25.save", math.nan),
+            "bm25_load_s": m.load_s,
+            "rss_model_mb": m.rss_model,
+            "rss_ready_mb": m.rss_ready,
             "rss_mb": rss_mb(),
             "peak_rss_mb": peak_rss_mb(),
             "chroma_mb": dir_size_mb(settings.chroma_path),
@@ -299,8 +368,6 @@ def run_size(n: int, args: argparse.Namespace) -> dict[str, Any]:
             "torch_threads": settings.torch_threads,
         }
     )
-    if args.keep is None:
-        shutil.rmtree(root, ignore_errors=True)
     return out
 
 
@@ -331,23 +398,7 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> dict[str,
     print("Retrieval benchmark", machine_info(results[0]["torch_threads"]))
     print(f"{args.queries} timed queries per mode after {args.warmup} warm-up; k=8, pool=24")
     print()
-    rows: list[list[Any]] = []
-    for mode, name in (
-        ("dense", "dense (embed + Chroma)"),
-        ("bm25", "BM25 (sync check + search)"),
-        ("hybrid", "hybrid retrieve"),
-        ("hybrid_cached", "hybrid, cached query vector"),
-    ):
-        for q in ("p50", "p95"):
-            rows.append([f"{name} {q} (ms)", *(r[f"{mode}_{q}_ms"] for r in results)])
-    for n, goal in GOALS_MS.items():
-        for r in results:
-            if r["n"] == n:
-                ok = "yes" if r["hybrid_p50_ms"] <= goal else "NO"
-                rows.append(
-                    [f"goal: hybrid p50 <= {goal:.0f} ms at {_label(n)}", *_only(r, results, ok)]
-                )
-    print(format_table(["latency", *cols], rows))
+    _print_latencies(results, cols)
 
     print("\nHybrid retrieve, step by step (p50 ms, fresh queries)")
     part_keys = [f"part_{p}_p50_ms" for p in PART_KEYS]
@@ -359,24 +410,7 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> dict[str,
         )
     )
 
-    print("\nBuild, BM25 and memory")
-    fields = [
-        ("Chroma write (s)", "write_s"),
-        ("Chroma write (chunks/s)", "write_chunks_per_s"),
-        ("BM25 rebuild total (s)", "bm25_rebuild_s"),
-        ("  store.all_chunks (s)", "bm25_rebuild_all_chunks_s"),
-        ("  bm25.build (s)", "bm25_rebuild_build_s"),
-        ("  bm25.save (s)", "bm25_rebuild_save_s"),
-        ("BM25 load after restart (s)", "bm25_load_s"),
-        ("RSS, model loaded (MiB)", "rss_model_mb"),
-        ("RSS, store + BM25 ready (MiB)", "rss_ready_mb"),
-        ("RSS after queries (MiB)", "rss_mb"),
-        ("peak RSS (MiB)", "peak_rss_mb"),
-        ("Chroma on disk (MiB)", "chroma_mb"),
-        ("BM25 on disk (MiB)", "bm25_mb"),
-        ("child wall time (s)", "wall_s"),
-    ]
-    print(format_table(["figure", *cols], [[t, *(r[k] for r in results)] for t, k in fields]))
+    _print_build_and_memory(results, cols)
 
     if len(results) > 1:
         a, b = results[0], results[-1]
@@ -395,6 +429,49 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> dict[str,
                     f"{key.replace('_ms', '')}_ms_{tag}" if key.endswith("_ms") else f"{key}_{tag}"
                 ] = value
     return figures
+
+
+def _print_latencies(results: list[dict[str, Any]], cols: list[str]) -> None:
+    """The latency table: p50/p95 per mode and size, and the hybrid p50 goals."""
+    rows: list[list[Any]] = []
+    for mode, name in (
+        ("dense", "dense (embed + Chroma)"),
+        ("bm25", "BM25 (sync check + search)"),
+        ("hybrid", "hybrid retrieve"),
+        ("hybrid_cached", "hybrid, cached query vector"),
+    ):
+        for q in ("p50", "p95"):
+            rows.append([f"{name} {q} (ms)", *(r[f"{mode}_{q}_ms"] for r in results)])
+    for n, goal in GOALS_MS.items():
+        for r in results:
+            if r["n"] == n:
+                ok = "yes" if r["hybrid_p50_ms"] <= goal else "NO"
+                rows.append(
+                    [f"goal: hybrid p50 <= {goal:.0f} ms at {_label(n)}", *_only(r, results, ok)]
+                )
+    print(format_table(["latency", *cols], rows))
+
+
+def _print_build_and_memory(results: list[dict[str, Any]], cols: list[str]) -> None:
+    """The build, BM25 and memory table, one column per size."""
+    print("\nBuild, BM25 and memory")
+    fields = [
+        ("Chroma write (s)", "write_s"),
+        ("Chroma write (chunks/s)", "write_chunks_per_s"),
+        ("BM25 rebuild total (s)", "bm25_rebuild_s"),
+        ("  store.all_chunks (s)", "bm25_rebuild_all_chunks_s"),
+        ("  bm25.build (s)", "bm25_rebuild_build_s"),
+        ("  bm25.save (s)", "bm25_rebuild_save_s"),
+        ("BM25 load after restart (s)", "bm25_load_s"),
+        ("RSS, model loaded (MiB)", "rss_model_mb"),
+        ("RSS, store + BM25 ready (MiB)", "rss_ready_mb"),
+        ("RSS after queries (MiB)", "rss_mb"),
+        ("peak RSS (MiB)", "peak_rss_mb"),
+        ("Chroma on disk (MiB)", "chroma_mb"),
+        ("BM25 on disk (MiB)", "bm25_mb"),
+        ("child wall time (s)", "wall_s"),
+    ]
+    print(format_table(["figure", *cols], [[t, *(r[k] for r in results)] for t, k in fields]))
 
 
 def _only(r: dict[str, Any], results: list[dict[str, Any]], text: str) -> list[str]:

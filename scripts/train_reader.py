@@ -48,6 +48,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -540,7 +541,24 @@ def log_line(path: Path, row: dict) -> None:
     print(json.dumps(row), flush=True)
 
 
-def main() -> None:
+@dataclass
+class _Run:
+    """What the training loop and its checkpoints share (once closed over inside ``main``)."""
+
+    args: argparse.Namespace
+    model: Any
+    tokenizer: Any
+    held: list[Question]
+    params: list[Any]
+    opt: Any
+    sched: Any
+    state: dict[str, Any]
+    ckpt_path: Path
+    log_path: Path
+
+
+def _parse_args() -> argparse.Namespace:
+    """The command line, apart from ``main`` so that ``main`` reads as the run's steps."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=SQUAD)
     ap.add_argument("--base", default="minilm-l6")
@@ -562,19 +580,12 @@ def main() -> None:
     ap.add_argument("--export", type=Path, help="write the int8 ONNX reader here at the end")
     ap.add_argument("--export-only", action="store_true", help="export the best checkpoint")
     ap.add_argument("--eval-questions", type=int, default=HELD_OUT_QUESTIONS)
-    args = ap.parse_args()
+    return ap.parse_args()
 
-    import torch
 
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    args.work.mkdir(parents=True, exist_ok=True)
-    ckpt_path, log_path = args.work / "checkpoint.pt", args.work / "log.jsonl"
-    model, tokenizer = load_base(args.base, args.init_onnx)
-
-    questions = load_squad(args.data)
-    train, held = split_articles(questions, args.seed)
-    held = random.Random(args.seed).sample(held, min(args.eval_questions, len(held)))
+def _training_windows(args: argparse.Namespace, tokenizer, train: list[Question]) -> Windows:
+    """The training windows: made once per ``--max-length`` / ``--stride`` and cached in
+    ``--work``, so a resumed run reads them back instead of tokenising SQuAD again."""
     cache = args.work / f"windows-{args.max_length}-{args.stride}.npz"
     if cache.exists():
         w = Windows(**dict(np.load(cache)))
@@ -583,8 +594,12 @@ def main() -> None:
         w = make_windows(tokenizer, train, args.max_length, args.stride)
         np.savez(cache, **vars(w))
         print(f"{len(w)} windows in {time.time() - t0:.0f}s", flush=True)
-    per_pass = len(pass_order(w, len(train), args.neg_share, args.seed))
-    total_steps = int(per_pass * args.passes / args.batch)
+    return w
+
+
+def _optimiser(args: argparse.Namespace, model, total_steps: int) -> tuple[list[Any], Any, Any]:
+    """AdamW over the trainable parameters and its schedule (linear warm-up, linear decay)."""
+    import torch
 
     if args.freeze_embeddings:
         model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
@@ -594,20 +609,31 @@ def main() -> None:
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min((s + 1) / warm, max(0.02, (total_steps - s) / (total_steps - warm)))
     )
-    state = {"step": 0, "pass": 0, "pos": 0, "windows": 0, "seconds": 0.0, "best_f1": -1.0}
-    if args.resume and ckpt_path.exists():
-        ck = torch.load(ckpt_path, weights_only=False)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
-        sched.load_state_dict(ck["sched"])
-        state = ck["state"]
-        print(f"resumed at {state}", flush=True)
+    return params, opt, sched
+
+
+def _resume(ckpt_path: Path, model, opt, sched) -> dict[str, Any]:
+    """Load model, optimiser and schedule from the checkpoint; its position in the pass."""
+    import torch
+
+    ck = torch.load(ckpt_path, weights_only=False)
+    model.load_state_dict(ck["model"])
+    opt.load_state_dict(ck["opt"])
+    sched.load_state_dict(ck["sched"])
+    state = ck["state"]
+    print(f"resumed at {state}", flush=True)
+    return state
+
+
+def _log_start(run: _Run, w: Windows, n_train: int, per_pass: int, total_steps: int) -> None:
+    """The log's first line for this run: data sizes, the schedule, every argument, the state."""
+    args, held, state = run.args, run.held, run.state
     log_line(
-        log_path,
+        run.log_path,
         {
             "event": "start",
             "base": args.base,
-            "train_questions": len(train),
+            "train_questions": n_train,
             "held_out_questions": len(held),
             "all_windows": len(w),
             "windows_per_pass": per_pass,
@@ -617,44 +643,52 @@ def main() -> None:
         },
     )
 
-    def checkpoint(losses: list[float], rate: float) -> None:
-        read = read_questions(model, tokenizer, held)
-        scores = squad2_scores(held, read)
-        row = {
-            "event": "checkpoint",
-            "step": state["step"],
-            "pass": state["pass"],
-            "windows": state["windows"],
-            "train_minutes": round(state["seconds"] / 60, 1),
-            "windows_per_s": round(rate, 2),
-            "loss": round(sum(losses) / max(1, len(losses)), 4),
-            "lr": sched.get_last_lr()[0],
-            **{k: round(v, 4) for k, v in scores.items()},
-        }
-        log_line(log_path, row)
-        if scores["best_f1"] > state["best_f1"]:
-            state["best_f1"] = scores["best_f1"]
-            atomic_save(model.state_dict(), args.work / "best.pt")
-        atomic_save(
-            {
-                "model": model.state_dict(),
-                "opt": opt.state_dict(),
-                "sched": sched.state_dict(),
-                "state": state,
-            },
-            ckpt_path,
-        )
 
-    if args.export_only:
-        export_best(model, tokenizer, args.work, args.export, args.base)
-        return
+def _checkpoint(run: _Run, losses: list[float], rate: float) -> None:
+    """Score the held-out questions and log them; save the best model and a resumable state."""
+    model, tokenizer, held, state = run.model, run.tokenizer, run.held, run.state
+    read = read_questions(model, tokenizer, held)
+    scores = squad2_scores(held, read)
+    row = {
+        "event": "checkpoint",
+        "step": state["step"],
+        "pass": state["pass"],
+        "windows": state["windows"],
+        "train_minutes": round(state["seconds"] / 60, 1),
+        "windows_per_s": round(rate, 2),
+        "loss": round(sum(losses) / max(1, len(losses)), 4),
+        "lr": run.sched.get_last_lr()[0],
+        **{k: round(v, 4) for k, v in scores.items()},
+    }
+    log_line(run.log_path, row)
+    if scores["best_f1"] > state["best_f1"]:
+        state["best_f1"] = scores["best_f1"]
+        atomic_save(model.state_dict(), run.args.work / "best.pt")
+    atomic_save(
+        {
+            "model": model.state_dict(),
+            "opt": run.opt.state_dict(),
+            "sched": run.sched.state_dict(),
+            "state": state,
+        },
+        run.ckpt_path,
+    )
+
+
+def _train(run: _Run, w: Windows, n_train: int, total_steps: int) -> None:
+    """Train until the time budget or the schedule runs out, with a checkpoint every
+    ``--checkpoint-minutes`` and one at the end."""
+    import torch
+
+    args, model, params, state = run.args, run.model, run.params, run.state
+    opt, sched = run.opt, run.sched
     model.train()
     budget_end = time.time() + args.minutes * 60
     next_ckpt = time.time() + args.checkpoint_minutes * 60
     losses: list[float] = []
     since, since_windows = time.time(), 0
     while time.time() < budget_end and state["step"] < total_steps:
-        order = pass_order(w, len(train), args.neg_share, args.seed + state["pass"])
+        order = pass_order(w, n_train, args.neg_share, args.seed + state["pass"])
         while state["pos"] < len(order) and time.time() < budget_end:
             rows = order[state["pos"] : state["pos"] + args.batch]
             t = time.time()
@@ -678,13 +712,44 @@ def main() -> None:
                     flush=True,
                 )
             if time.time() >= next_ckpt:
-                checkpoint(losses, since_windows / (time.time() - since))
+                _checkpoint(run, losses, since_windows / (time.time() - since))
                 losses, since, since_windows = [], time.time(), 0
                 next_ckpt = time.time() + args.checkpoint_minutes * 60
         if state["pos"] >= len(order):
             state["pass"] += 1
             state["pos"] = 0
-    checkpoint(losses, since_windows / max(1e-6, time.time() - since))
+    _checkpoint(run, losses, since_windows / max(1e-6, time.time() - since))
+
+
+def main() -> None:
+    args = _parse_args()
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    args.work.mkdir(parents=True, exist_ok=True)
+    ckpt_path, log_path = args.work / "checkpoint.pt", args.work / "log.jsonl"
+    model, tokenizer = load_base(args.base, args.init_onnx)
+
+    questions = load_squad(args.data)
+    train, held = split_articles(questions, args.seed)
+    held = random.Random(args.seed).sample(held, min(args.eval_questions, len(held)))
+    w = _training_windows(args, tokenizer, train)
+    per_pass = len(pass_order(w, len(train), args.neg_share, args.seed))
+    total_steps = int(per_pass * args.passes / args.batch)
+
+    params, opt, sched = _optimiser(args, model, total_steps)
+    state = {"step": 0, "pass": 0, "pos": 0, "windows": 0, "seconds": 0.0, "best_f1": -1.0}
+    if args.resume and ckpt_path.exists():
+        state = _resume(ckpt_path, model, opt, sched)
+    run = _Run(args, model, tokenizer, held, params, opt, sched, state, ckpt_path, log_path)
+    _log_start(run, w, len(train), per_pass, total_steps)
+
+    if args.export_only:
+        export_best(model, tokenizer, args.work, args.export, args.base)
+        return
+    _train(run, w, len(train), total_steps)
     if args.export:
         export_best(model, tokenizer, args.work, args.export, args.base)
         log_line(log_path, {"event": "export", "to": str(args.export), "best_f1": state["best_f1"]})

@@ -226,27 +226,8 @@ def form_trials(observed: list[Observed], base: np.ndarray) -> dict[str, tuple[n
 
         return fit
 
-    kinds = ("date", "number", "name", "place", "other")
-    kind = np.array(
-        [
-            [float(question_kind(o.standalone) == k) for k in kinds]
-            for o in observed
-            for _ev in o.evidence
-        ]
-    )
-    encoder = get_cross_encoder(2)
-    with_before = np.concatenate(
-        [
-            encoder.score(
-                o.standalone,
-                [
-                    titled(ev.chunk.title, f"{ev.context} {ev.text}".strip(), ev.heading)
-                    for ev in o.evidence
-                ],
-            )
-            for o in observed
-        ]
-    )[:, None]
+    kind = _question_kind_rows(observed)
+    with_before = _ce_with_sentence_before(observed)
     ce = base[:, [decide.FEATURES.index("ce")]]
     return {
         "pairwise products, L2 10": (base, pairwise(10.0)),
@@ -261,6 +242,37 @@ def form_trials(observed: list[Observed], base: np.ndarray) -> dict[str, tuple[n
             logistic_fit,
         ),
     }
+
+
+def _question_kind_rows(observed: list[Observed]) -> np.ndarray:
+    """The question's kind, one-hot, repeated for each of its kept sentences (a row each)."""
+    kinds = ("date", "number", "name", "place", "other")
+    kind = np.array(
+        [
+            [float(question_kind(o.standalone) == k) for k in kinds]
+            for o in observed
+            for _ev in o.evidence
+        ]
+    )
+    return kind
+
+
+def _ce_with_sentence_before(observed: list[Observed]) -> np.ndarray:
+    """The cross-encoder's score for each kept sentence read with its context before it."""
+    encoder = get_cross_encoder(2)
+    with_before = np.concatenate(
+        [
+            encoder.score(
+                o.standalone,
+                [
+                    titled(ev.chunk.title, f"{ev.context} {ev.text}".strip(), ev.heading)
+                    for ev in o.evidence
+                ],
+            )
+            for o in observed
+        ]
+    )[:, None]
+    return with_before
 
 
 def subset(
