@@ -70,6 +70,12 @@ class Settings(BaseSettings):
 
     # --- retrieval and evidence ----------------------------------------------------------
     top_k: int = 8
+    # Answer kinds beyond one fact (rag/kinds.py, issue 28): several questions in one, and
+    # "which briefings mention X" (read from this many fused chunks, listing at most
+    # documents_max documents).
+    answer_kinds: bool = True
+    documents_top_k: int = 40
+    documents_max: int = 20
     rrf_k: int = 60
     evidence_sentences: int = 4
     # The cross-encoder (ms-marco-MiniLM-L-12-v2 int8, rag/rerank.py) reads this many

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
@@ -23,8 +23,10 @@ from typing import Any, TypeVar
 from rag.answer.base import Answerer, Drafting, Judging, Quoting, Rewriting, Streaming
 from rag.cite import answer_sentences, build_citations, keep_cited
 from rag.components import Components
+from rag.compose import documents_draft, mentions, merge_parts
 from rag.decide import AnswerDecider, Assessment, judged_model
 from rag.guard import screen_question
+from rag.kinds import answer_type, documents_topic, split_parts
 from rag.read import annotate, read_chunks
 from rag.refusal import REFUSAL, Refusal, refuse
 from rag.rerank import by_evidence
@@ -40,7 +42,7 @@ from rag.schema import (
     RetrievedChunk,
 )
 from rag.steps import Steps, build_steps, document_texts
-from rag.text import lead_in
+from rag.text import lead_in, terms
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -249,9 +251,74 @@ class QAService:
 
         Streaming answerers' tokens are passed on live; the final result may differ from them
         when verification drops a sentence, and clients should show the final ``answer``.
+        Several questions in one are answered part by part, and "which briefings mention X"
+        as a cited list of documents (``rag.kinds``, ``rag.compose``).
         """
         started = time.perf_counter()
         q = Query.of(query, **fields)
+        kind = answer_type(q.question) if self.settings.answer_kinds else "fact"
+        if kind == "parts":
+            result = self._ask_parts(q, split_parts(q.question))
+            yield result.answer
+        elif kind == "documents" and terms(documents_topic(q.question)):
+            result = self._which_documents(q, documents_topic(q.question))
+            yield result.answer
+        else:
+            result = yield from self._answer_stream(q)
+        result.timings["total"] = round(time.perf_counter() - started, 4)
+        for hook in self.on_answer:
+            hook(result)
+        yield result
+
+    def _ask_parts(self, q: Query, parts: list[str]) -> AnswerResult:
+        """Each part answered in turn, the earlier parts as its conversation (so "it" in the
+        second part names what the first asked about), merged into one answer."""
+        history = list(q.history or [])
+        results = []
+        for part in parts:
+            r = _drained(
+                self._answer_stream(q.model_copy(update={"question": part, "history": history}))
+            )
+            results.append(r)
+            history += [
+                ChatTurn(role="user", content=part),
+                ChatTurn(role="assistant", content=r.answer),
+            ]
+        whole = AnswerResult(
+            question=q.question,
+            standalone_question=" ".join(r.standalone_question for r in results),
+            answer="",
+            answerer="none",
+            answer_type="parts",
+        )
+        whole.timings = _summed([r.timings for r in results])
+        if all(r.abstained for r in results):
+            first = results[0]
+            why = Refusal(first.refusal) if first.refusal else Refusal.LOW_CONFIDENCE
+            return refuse(whole, why, "no part of the question is answered")
+        return whole.model_copy(update=merge_parts(q.question, parts, results))
+
+    def _which_documents(self, q: Query, topic: str) -> AnswerResult:
+        """The documents that name ``topic``, each with its first such sentence, cited."""
+        result = AnswerResult(
+            question=q.question,
+            standalone_question=q.question,
+            answer="",
+            answerer="none",
+            answer_type="documents",
+        )
+        with _timed(result.timings, "retrieve"):
+            k = max(q.top_k or 0, self.settings.documents_top_k)
+            result.retrieved = self.retriever.retrieve(topic, k, q.filters)
+        evidence = mentions(topic, result.retrieved, self.settings.documents_max)
+        if not evidence:
+            return refuse(result, Refusal.NO_EVIDENCE, f"no briefing names {topic!r}")
+        result = result.model_copy(update={"tier": "answer", "confidence": 1.0})
+        draft = documents_draft(evidence, self.extractive.name)
+        return self.finish(result, draft, evidence)
+
+    def _answer_stream(self, q: Query) -> Generator[str, None, AnswerResult]:
+        """The one-answer path: yields text deltas, returns the verified result."""
         name = self.resolve_answerer(q.answerer)
         result, evidence = self.prepare(q, answerer=name)
         if evidence:
@@ -297,10 +364,7 @@ class QAService:
                 yield result.answer
         else:
             yield result.answer
-        result.timings["total"] = round(time.perf_counter() - started, 4)
-        for hook in self.on_answer:
-            hook(result)
-        yield result
+        return result
 
     def _bounded(self, name: str, fn: Callable[..., T], *args: Any) -> tuple[T | None, str]:
         """``fn(*args)`` in a worker thread with ``llm_timeout_s`` in all; (result, "") or
@@ -359,7 +423,8 @@ class QAService:
             kept = [s for s in support if s.supported]
             if kept:
                 # Drop quotes no kept sentence cites, renumbering what remains.
-                text, citations = keep_cited(" ".join(s.sentence for s in kept), citations)
+                joiner = "\n" if "\n" in attempt.text else " "  # a list keeps its lines
+                text, citations = keep_cited(joiner.join(s.sentence for s in kept), citations)
                 support = self.verifier.check(answer_sentences(text), citations)
                 answered = result.model_copy(
                     update={
@@ -431,6 +496,24 @@ STEPS = (
     "verify",
     "total",
 )
+
+
+def _drained(stream: Generator[str, None, AnswerResult]) -> AnswerResult:
+    """The result a one-answer stream returns, its text deltas dropped."""
+    while True:
+        try:
+            next(stream)
+        except StopIteration as done:
+            return done.value
+
+
+def _summed(timings: list[dict[str, float]]) -> dict[str, float]:
+    """Per-step seconds over several answers (the parts of one question)."""
+    out: dict[str, float] = {}
+    for t in timings:
+        for step, seconds in t.items():
+            out[step] = round(out.get(step, 0.0) + seconds, 4)
+    return out
 
 
 @contextmanager

@@ -214,3 +214,8 @@ def lead_in(text: str, start: int, chars: int) -> str:
         return before.strip()
     cuts = [at + len(mark) for mark in (". ", "\n") if (at := before.find(mark)) >= 0]
     return before[min(cuts) :].strip() if cuts else ""
+
+
+def source_line(title: str, date: str | None, source: str | None) -> str:
+    """How an answer names a document: "Title (date, source)", "Title (undated)"."""
+    return f"{title} ({', '.join(x for x in (date, source) if x) or 'undated'})"

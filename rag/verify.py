@@ -10,12 +10,13 @@ reads as very similar, and is exactly the invented fact this step exists to catc
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 
 from rag.embed import Embedder
 from rag.schema import Citation, SentenceSupport
-from rag.text import STOPWORDS, WORD, citation_numbers, stem, strip_citations, terms
+from rag.text import STOPWORDS, WORD, citation_numbers, source_line, stem, strip_citations, terms
 
 _QUOTES = re.compile(r"[\u201c\u201d\"]")
 
@@ -49,14 +50,17 @@ class SupportVerifier:
         self.coverage_weight = coverage_weight  # the rest of the weight is similarity's
         self.unnamed_cap = unnamed_cap  # support of a claim naming what its quotes don't
 
-    def score(self, sentence: str, quotes: list[str]) -> float:
+    def score(self, sentence: str, quotes: list[str], named: Sequence[str] = ()) -> float:
+        """``named``: how the answer may name the cited documents (``rag.text.source_line``)."""
         claim = strip_citations(sentence)
         if not quotes or not claim:
             return 0.0
         joined = " ".join(quotes)
-        # An extractive answer is "span: “quote”": each part must be verbatim in the quotes.
+        # An extractive answer is "span: “quote”" (or "Document (date): “quote”"): each part
+        # must be verbatim in the quotes, or name a cited document as the store has it.
         parts = [_normalize(p).strip(" .") for p in re.split(r":\s*\u201c", claim)]
-        if all(p in _normalize(joined) for p in parts if p):
+        backing = [_normalize(joined), *(_normalize(n) for n in named)]
+        if all(any(p in b for b in backing) for p in parts if p):
             return 1.0
         if names_missing(claim, quotes):
             return self.unnamed_cap
@@ -72,7 +76,12 @@ class SupportVerifier:
         out = []
         for sentence in sentences:
             numbers = [n for n in citation_numbers(sentence) if n in quotes]
-            support = self.score(sentence, [quotes[n] for n in numbers])
+            named = [
+                source_line(c.title or c.doc_id, c.date, c.source)
+                for c in citations
+                if c.n in numbers
+            ]
+            support = self.score(sentence, [quotes[n] for n in numbers], named)
             out.append(
                 SentenceSupport(
                     sentence=sentence,

@@ -226,3 +226,28 @@ def test_a_query_or_its_text_with_keywords_is_the_same_question() -> None:
     assert built == Query(question="And who came?", history=history, top_k=3)
     assert Query.of(built) is built
     assert Query.of(built, answerer="extractive").answerer == "extractive"
+
+
+def test_two_questions_in_one_are_answered_part_by_part(service: QAService) -> None:
+    result = service.ask("Who chairs the works committee and how much will the repairs cost?")
+    assert result.answer_type == "parts" and not result.abstained and result.grounded
+    first, second = result.answer.split("\n")
+    assert first.startswith("Who chairs the works committee?") and "Odessa Prane" in first
+    assert second.startswith("How much will the repairs cost?") and "4.2 million" in second
+    assert {c.n for c in result.citations} == {1, 2}  # one quote each, numbered apart
+    assert result.short_answer is not None and "Odessa Prane" in result.short_answer
+    assert "total" in result.timings
+
+
+def test_which_briefings_mention_lists_each_document_with_a_cited_quote(
+    service: QAService,
+) -> None:
+    result = service.ask("Which briefings mention Dunmore?")
+    assert result.answer_type == "documents" and not result.abstained and result.grounded
+    assert [c.doc_id for c in result.citations] == ["wire-001"]  # wire-002 names it only as source
+    [cite] = result.citations
+    assert "Dunmore" in cite.quote and cite.quote in result.answer
+    assert result.answer.startswith("Rail strike ends in Dunmore (2031-06-02, Dunmore Wire):")
+    nobody = service.ask("Which briefings mention Ilse Darrow?")
+    assert nobody.abstained and nobody.refusal == Refusal.NO_EVIDENCE.value
+    assert nobody.answer == REFUSAL

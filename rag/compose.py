@@ -1,0 +1,100 @@
+"""Compose answers of other kinds than one fact (issue 28) from cited sentences.
+
+- ``mentions``: for "which briefings mention X", the first sentence of each retrieved
+  document that names every content term of X, as evidence, best-ranked document first.
+- ``documents_draft``: those sentences as a list, one line per document with its title, date
+  and source, each quoted and cited; it then goes through citation read-back and verification
+  like any draft.
+- ``merge_parts``: the answers to the parts of a several-questions-in-one question, one line
+  each, citations renumbered so they stay distinct.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rag.schema import AnswerResult, Citation, Draft, Evidence, RetrievedChunk, SentenceSupport
+from rag.text import CITE_MARK, sentence_spans, source_line, strip_citations, terms
+
+
+def mentions(topic: str, chunks: Sequence[RetrievedChunk], limit: int) -> list[Evidence]:
+    """One sentence per document that names every content term of ``topic`` (stemmed, as
+    BM25 matches them), in retrieval order; at most ``limit`` documents."""
+    wanted = set(terms(topic))
+    if not wanted:
+        return []
+    out: list[Evidence] = []
+    seen: set[str] = set()
+    for chunk in chunks:
+        if chunk.doc_id in seen:
+            continue
+        for start, end in sentence_spans(chunk.text):
+            if wanted <= set(terms(chunk.text[start:end])):
+                seen.add(chunk.doc_id)
+                out.append(
+                    Evidence(
+                        n=len(out) + 1,
+                        chunk=chunk,
+                        text=chunk.text[start:end],
+                        start_char=chunk.start_char + start,
+                        end_char=chunk.start_char + end,
+                        score=1.0,
+                    )
+                )
+                break
+        if len(out) >= limit:
+            break
+    return out
+
+
+def documents_draft(evidence: Sequence[Evidence], answerer: str) -> Draft:
+    """One line per document: "Title (date, source): “sentence” [n]"."""
+    lines = []
+    for ev in evidence:
+        c = ev.chunk
+        named = source_line(c.title or c.doc_id, c.date, c.source)
+        lines.append(f"{named}: \u201c{strip_citations(ev.text)}\u201d [{ev.n}]")
+    return Draft(text="\n".join(lines), answerer=answerer)
+
+
+def _shift(text: str, by: int) -> str:
+    def moved(m: object) -> str:
+        group = m.group(1)  # type: ignore[attr-defined]
+        return " [" + ", ".join(str(int(n) + by) for n in group.split(",")) + "]"
+
+    return CITE_MARK.sub(moved, text)
+
+
+def merge_parts(question: str, parts: Sequence[str], results: Sequence[AnswerResult]) -> dict:
+    """The fields of one answer made of the parts' answers (``AnswerResult`` updates): each
+    part on its own line after its question, its citations renumbered after the previous
+    parts'. Refused parts say so; the caller refuses the whole when every part is refused."""
+    lines: list[str] = []
+    citations: list[Citation] = []
+    support: list[SentenceSupport] = []
+    shorts: list[str] = []
+    for part, r in zip(parts, results, strict=True):
+        by = len(citations)
+        lines.append(f"{part} {_shift(r.answer, by).strip()}")
+        citations += [c.model_copy(update={"n": c.n + by}) for c in r.citations]
+        support += [
+            s.model_copy(update={"citations": [n + by for n in s.citations]}) for s in r.support
+        ]
+        if r.short_answer:
+            shorts.append(r.short_answer)
+    answered = [r for r in results if not r.abstained]
+    refused = [f"part {i}: {r.note}" for i, r in enumerate(results, start=1) if r.abstained]
+    return {
+        "answer": "\n".join(lines),
+        "citations": citations,
+        "support": support,
+        "grounded": all(r.grounded for r in answered),
+        "abstained": False,
+        "short_answer": "; ".join(shorts) or None,
+        "leads": False,
+        "confidence": min((r.confidence for r in answered), default=0.0),
+        "tier": "answer" if all(r.tier == "answer" for r in answered) else "guess",
+        "retrieved": [c for r in results for c in r.retrieved],
+        "note": "; ".join(refused) or None,
+        "answerer": answered[0].answerer if answered else results[0].answerer,
+    }

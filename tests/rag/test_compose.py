@@ -1,0 +1,98 @@
+"""Answers of other kinds composed from cited sentences (rag.compose)."""
+
+from __future__ import annotations
+
+from rag.compose import documents_draft, mentions, merge_parts
+from rag.schema import AnswerResult, Citation, RetrievedChunk, SentenceSupport
+
+
+def _chunk(doc_id: str, text: str, **meta: str) -> RetrievedChunk:
+    return RetrievedChunk(
+        chunk_id=f"{doc_id}:0",
+        doc_id=doc_id,
+        text=text,
+        start_char=100,
+        end_char=100 + len(text),
+        **meta,
+    )
+
+
+def test_mentions_takes_each_documents_first_sentence_naming_every_term() -> None:
+    chunks = [
+        _chunk("a", "The mayor spoke. Ilse Darrow opened the bridge. Darrow left.", title="A"),
+        _chunk("b", "Darrow was not there.", title="B"),  # only one of the two terms
+        _chunk("a", "Ilse Darrow returned.", title="A"),  # a second chunk of a listed document
+        _chunk("c", "Councillor Ilse Darrow chairs the works committee.", title="C"),
+    ]
+    found = mentions("Ilse Darrow", chunks, limit=5)
+    assert [(e.chunk.doc_id, e.text, e.n) for e in found] == [
+        ("a", "Ilse Darrow opened the bridge.", 1),
+        ("c", "Councillor Ilse Darrow chairs the works committee.", 2),
+    ]
+    first = found[0]
+    assert first.chunk.text[first.start_char - 100 : first.end_char - 100] == first.text
+    assert mentions("Ilse Darrow", chunks, limit=1) == found[:1]
+    assert mentions("the", chunks, limit=5) == []  # no content term: nothing to look for
+
+
+def test_documents_draft_lists_title_date_source_and_a_cited_quote() -> None:
+    found = mentions(
+        "Darrow",
+        [
+            _chunk(
+                "a", "Ilse Darrow spoke [3].", title="Bridge", date="2031-05-14", source="Gazette"
+            ),
+            _chunk("b", "Darrow left."),
+        ],
+        limit=5,
+    )
+    draft = documents_draft(found, "extractive")
+    assert draft.text.split("\n") == [
+        "Bridge (2031-05-14, Gazette): \u201cIlse Darrow spoke.\u201d [1]",
+        "b (undated): \u201cDarrow left.\u201d [2]",
+    ]
+
+
+def _answered(question: str, answer: str, n: int, short: str | None) -> AnswerResult:
+    cite = Citation(
+        n=1, doc_id=f"d{n}", title="T", chunk_id="c", start_char=0, end_char=3, quote="q"
+    )
+    return AnswerResult(
+        question=question,
+        standalone_question=question,
+        answer=answer,
+        answerer="extractive",
+        citations=[cite],
+        support=[SentenceSupport(sentence=answer, citations=[1], support=1.0, supported=True)],
+        short_answer=short,
+        confidence=0.8 - n / 10,
+        tier="answer",
+        grounded=True,
+    )
+
+
+def test_merged_parts_keep_distinct_citations_and_say_which_part_is_refused() -> None:
+    one = _answered("Who?", "Odessa Prane chairs it [1]", 1, "Odessa Prane")
+    two = _answered("How much?", "It costs 4.2 million crowns [1]", 2, "4.2 million crowns")
+    refused = AnswerResult(
+        question="When?",
+        standalone_question="When?",
+        answer="The briefings don't say.",
+        answerer="extractive",
+        abstained=True,
+        note="no passage answers the question confidently",
+    )
+    merged = merge_parts(
+        "Who? How much? When?", ["Who?", "How much?", "When?"], [one, two, refused]
+    )
+    assert merged["answer"].split("\n") == [
+        "Who? Odessa Prane chairs it [1]",
+        "How much? It costs 4.2 million crowns [2]",
+        "When? The briefings don't say.",
+    ]
+    assert [(c.n, c.doc_id) for c in merged["citations"]] == [(1, "d1"), (2, "d2")]
+    assert [s.citations for s in merged["support"]] == [[1], [2]]
+    assert merged["short_answer"] == "Odessa Prane; 4.2 million crowns"
+    assert merged["note"] == "part 3: no passage answers the question confidently"
+    assert merged["confidence"] == min(one.confidence, two.confidence)
+    assert not merged["abstained"]

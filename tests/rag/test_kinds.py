@@ -1,0 +1,57 @@
+"""The answer kind of a question, and several questions split into parts (rag.kinds)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.kinds import answer_type, documents_topic, split_parts
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("Which briefings mention Ilse Darrow?", "Ilse Darrow"),
+        ("What documents cover the tram extension?", "the tram extension"),
+        ("In which reports is the harbour levy discussed?", "the harbour levy"),
+        ("List the briefings that mention the Lantern Bridge", "the Lantern Bridge"),
+    ],
+)
+def test_which_documents_questions_name_their_topic(question: str, topic: str) -> None:
+    assert answer_type(question) == "documents"
+    assert documents_topic(question) == topic
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        (
+            "Who hosted the summit and when did it open?",
+            ["Who hosted the summit?", "When did it open?"],
+        ),
+        (
+            "How much did the fire cost Aldous Rail, and where did the fire start?",
+            ["How much did the fire cost Aldous Rail?", "Where did the fire start?"],
+        ),
+        ("Who chairs the committee? What does the plan cost?", None),
+    ],
+)
+def test_several_questions_are_split_into_parts(question: str, parts: list[str] | None) -> None:
+    assert answer_type(question) == "parts"
+    found = split_parts(question)
+    assert found == (parts or ["Who chairs the committee?", "What does the plan cost?"])
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who represented India at the Finance Ministerial?",
+        "When and where was the treaty signed?",  # one question about two things
+        "Which countries signed the accord?",
+        "Who did Vance and Ortega meet?",
+        "What was discussed and agreed at the meeting?",
+    ],
+)
+def test_one_question_stays_one_fact(question: str) -> None:
+    assert answer_type(question) == "fact"
+    assert split_parts(question) == [question]
+    assert documents_topic(question) == ""
