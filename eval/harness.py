@@ -26,6 +26,7 @@ from eval import metrics
 from eval.report import build_report_json, write_reports
 from eval.runners import Runner
 from ingest.loaders import LoadError, json_lines
+from rag.refusal import REFUSAL
 from rag.schema import AnswerResult, ChatTurn
 
 LOWER_IS_BETTER: frozenset[str] = frozenset(
@@ -34,6 +35,15 @@ LOWER_IS_BETTER: frozenset[str] = frozenset(
 """Metrics where a bare threshold name means a *maximum*; all others mean a minimum."""
 
 RETRIEVAL_K = 5
+
+
+class GoldPart(BaseModel):
+    """One part of a several-questions-in-one item: its gold answers, or none to refuse."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answers: list[str] = []
+    answerable: bool = True
 
 
 class GoldItem(BaseModel):
@@ -48,6 +58,7 @@ class GoldItem(BaseModel):
     answerable: bool = True
     history: list[ChatTurn] | None = None
     category: str | None = None
+    parts: list[GoldPart] | None = None  # several questions in one (rag.kinds)
 
     @model_validator(mode="after")
     def _consistent(self) -> GoldItem:
@@ -166,6 +177,12 @@ def outcome_of(item: GoldItem, result: AnswerResult | None, latency_s: float) ->
         squad_f1=squad_f1,
         confidence=result.confidence if result else None,
         tier=result.tier if result else None,
+        documents_f1=metrics.documents_f1(cited_ids, cited_titles, item.sources)
+        if item.category == "documents"
+        else None,
+        parts_ok=metrics.parts_ok(answer, [(p.answers, p.answerable) for p in item.parts], REFUSAL)
+        if item.parts
+        else None,
     )
 
 
@@ -210,6 +227,8 @@ def report_row(
         if result
         else [],
         "recall_at_5": outcome.recall_at_5,
+        "documents_f1": outcome.documents_f1,
+        "parts_ok": outcome.parts_ok,
         "reciprocal_rank": outcome.reciprocal_rank,
         "supported_sentences": sum(outcome.supported),
         "total_sentences": len(outcome.supported),

@@ -29,6 +29,10 @@ Denominators, chosen so each metric answers one question about the system:
   abstention predicts ""); ``hasans_f1`` over answerable questions, ``noans_accuracy``
   over unanswerable ones (share predicting "").
 * ``mean_confidence``: answered questions.
+* ``documents_f1``: "which briefings mention X" questions (gold category ``documents``): F1
+  of the cited documents against the gold ones (a refusal scores 0, or 1 when none is gold).
+* ``parts_ok``: questions with gold ``parts``: the share of parts answered right on their
+  own line, or refused there when the part is unanswerable.
 * ``answer_tier_precision`` / ``guess_precision``: of the responses in that tier (answered
   at or above the decision's threshold; a best guess below it), the share that answered an
   answerable question correctly; ``guess_share``: every question, share of best guesses.
@@ -68,6 +72,8 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "answer_tier_precision",
     "guess_share",
     "guess_precision",
+    "documents_f1",
+    "parts_ok",
 )
 """Every summary has exactly these keys; a value is ``None`` when no question qualifies."""
 
@@ -299,6 +305,8 @@ class Outcome:
     squad_f1: float = 0.0
     confidence: float | None = None
     tier: str | None = None  # answer | guess | refusal (rag.schema.AnswerResult.tier)
+    documents_f1: float | None = None  # "which briefings mention X": cited vs gold documents
+    parts_ok: float | None = None  # several questions in one: share of parts handled right
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -348,6 +356,35 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, float | int | None]:
         "guess_precision": _share(
             [o.correct for o in outcomes if o.tier == "guess" and not o.abstained]
         ),
+        "documents_f1": _mean([o.documents_f1 for o in outcomes]),
+        "parts_ok": _mean([o.parts_ok for o in outcomes]),
     }
     assert tuple(summary) == SUMMARY_KEYS
     return summary
+
+
+def documents_f1(
+    cited_doc_ids: Sequence[str], cited_titles: Sequence[str], gold_sources: Sequence[str]
+) -> float:
+    """F1 of the documents an answer cites against the gold set (1.0 when both are empty)."""
+    if not gold_sources:
+        return 1.0 if not cited_doc_ids else 0.0
+    if not cited_doc_ids:
+        return 0.0
+    p = citation_precision(cited_doc_ids, cited_titles, gold_sources)
+    r = citation_recall(cited_doc_ids, cited_titles, gold_sources)
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def parts_ok(answer: str, parts: Sequence[tuple[Sequence[str], bool]], refusal: str) -> float:
+    """Share of ``parts`` (gold answers, answerable) handled right: the answer's line for the
+    part (or the whole answer when it has no line per part) holds a gold answer and no
+    ``refusal``, or holds ``refusal`` for an unanswerable part."""
+    lines = answer.split("\n")
+    if len(lines) != len(parts):
+        lines = [answer] * len(parts)
+    ok = [
+        (is_correct(line, golds) and refusal not in line) if answerable else refusal in line
+        for line, (golds, answerable) in zip(lines, parts, strict=True)
+    ]
+    return sum(ok) / len(ok) if ok else 0.0

@@ -34,7 +34,12 @@ _DOCUMENTS = re.compile(
 # A second question joined by "and": "Who hosted the summit and when did it open?"
 _WH = r"(?:who|whom|whose|what|when|where|which|why|how(?:\s+(?:many|much|long|old|far))?)"
 _AUX = r"(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could)"
-_JOIN = re.compile(rf",?\s+and\s+(?={_WH}\s+{_AUX}\b|{_WH}\s+\w+\s+{_AUX}\b)", re.IGNORECASE)
+# After a comma any wh-word starts a new question (", and who opened it?"); without one, only a
+# wh-word with its auxiliary ("and when did it open?"), so "Who did Vance and Ortega meet?" stays.
+_JOIN = re.compile(
+    rf",\s+and\s+(?={_WH}\b)|\s+and\s+(?={_WH}\s+{_AUX}\b|{_WH}\s+\w+\s+{_AUX}\b)",
+    re.IGNORECASE,
+)
 
 
 def answer_type(question: str) -> AnswerType:

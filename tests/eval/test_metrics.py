@@ -154,3 +154,24 @@ def test_summarize_empty_groups_are_none_not_zero() -> None:
     assert s["support_rate"] is None
     assert s["false_abstention_rate"] == 1.0
     assert not math.isnan(s["latency_p50_s"] or math.nan)
+
+
+def test_documents_f1_compares_cited_documents_with_the_gold_set() -> None:
+    from eval.metrics import documents_f1
+
+    assert documents_f1(["a.md", "b.md"], ["A", "B"], ["a.md", "c.md"]) == 0.5
+    assert documents_f1(["a.md"], ["A"], ["a.md"]) == 1.0
+    assert documents_f1([], [], ["a.md"]) == 0.0  # refused while a briefing names it
+    assert documents_f1([], [], []) == 1.0  # refused, and none does
+
+
+def test_parts_ok_reads_each_part_on_its_own_line() -> None:
+    from eval.metrics import parts_ok
+
+    refusal = "The briefings don't say."
+    parts = [(["Odessa Prane"], True), ([], False)]
+    answer = "Who chairs it? Odessa Prane chairs it [1]\nWhen? The briefings don't say."
+    assert parts_ok(answer, parts, refusal) == 1.0
+    swapped = "Who chairs it? The briefings don't say.\nWhen? On 3 May [1]"
+    assert parts_ok(swapped, parts, refusal) == 0.0
+    assert parts_ok("Odessa Prane chairs it [1]", parts, refusal) == 0.5  # one line for two

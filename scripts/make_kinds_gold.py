@@ -1,0 +1,150 @@
+"""Build ``eval/gold/kinds.jsonl`` and its split (issue 28) from the fictional briefings.
+
+Two kinds of question, each gold item derived mechanically so it can be checked by hand:
+
+- ``documents``: "Which briefings mention X?" for names that stand in one or several
+  briefings; the gold documents are every file of ``eval/gold/briefings/`` whose body
+  contains X (case-insensitive), and a name no briefing has is unanswerable.
+- ``parts``: two questions of ``eval/gold/briefings.jsonl`` about the same briefing asked as
+  one ("... , and who ...?"); each part keeps its own gold answers, and an answerable question
+  joined with a near-miss about the same briefing wants that part refused.
+
+An item's split is its source items' (``eval/splits/briefings.json``, grouped by briefing), so
+no test item is built from a dev question. Run from the repository root:
+
+    python scripts/make_kinds_gold.py
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BRIEFINGS = ROOT / "eval/gold/briefings"
+# Names that stand in several briefings, in one, and in none (fictional, unanswerable).
+TOPICS = (
+    "Ostrelle",
+    "Harlow Basin",
+    "Gannet Sea",
+    "Aldermoor",
+    "Ferrin",
+    "Lusk Institute",
+    "Aldous Rail Group",
+    "Marrow Coast",
+    "Anselm Koivu",
+    "Mireille Fontaine",
+    "Varn Grid Company",
+    "Kestrel Energy",
+    "Halden",
+    "Corran",
+    "Keld",
+    "Oskarsholm",
+    "Dravian National Assembly",
+    "Lindqvist Regional Summit",
+    "Ilse Darrow",
+    "Tobias Renwick",
+    "Verity",
+    "Orbis",
+    "Skarn Tunnel",
+    "Solène Arkwright",
+    "Perrin Quist",
+    "Vantor Shipyards",
+)
+WORDINGS = (
+    "Which briefings mention {}?",
+    "Which documents mention {}?",
+    "In which reports is {} mentioned?",
+    "List the briefings that mention {}",
+)
+
+
+def body(path: Path) -> str:
+    """The briefing's text without its front matter (source and title are not mentions)."""
+    text = path.read_text(encoding="utf-8")
+    return re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)
+
+
+def documents_items(split_of: dict[str, str]) -> list[tuple[dict, str]]:
+    texts = {p.name: body(p).lower() for p in sorted(BRIEFINGS.glob("*.md"))}
+    out = []
+    for i, topic in enumerate(TOPICS):
+        gold = sorted(name for name, text in texts.items() if topic.lower() in text)
+        item = {
+            "id": f"kinds-doc-{i + 1:03d}",
+            "question": WORDINGS[i % len(WORDINGS)].format(topic),
+            "answers": [topic] if gold else [],
+            "sources": gold,
+            "answerable": bool(gold),
+            "category": "documents",
+        }
+        # A name in one briefing goes with that briefing's split; several or none: by index.
+        split = split_of.get(gold[0], "") if len(gold) == 1 else ("dev", "test")[i % 2]
+        out.append((item, split))
+    return out
+
+
+def _joined(first: str, second: str) -> str:
+    return f"{first.rstrip('?. ')}, and {second[0].lower()}{second[1:]}"
+
+
+def parts_items(gold: list[dict], split_of_id: dict[str, str]) -> list[tuple[dict, str]]:
+    by_source: dict[str, list[dict]] = {}
+    for item in gold:
+        if item["answerable"] and item.get("category") not in ("followup", "two_sentence"):
+            by_source.setdefault(item["sources"][0], []).append(item)
+    wh = re.compile(r"^(who|what|when|where|which|how)\b", re.I)
+    out = []
+    for source, items in sorted(by_source.items()):
+        asks = [i for i in items if wh.match(i["question"])]
+        if len(asks) < 2:
+            continue
+        a, b = asks[0], asks[1]
+        pairs = [(a, b)]
+        # A near-miss about the same briefing: the next unanswerable item after ``a`` in file
+        # order, when it is in the same split.
+        after = gold[gold.index(a) + 1 :]
+        miss = next((i for i in after if not i["answerable"] and wh.match(i["question"])), None)
+        if miss is not None and split_of_id[miss["id"]] == split_of_id[a["id"]]:
+            pairs.append((asks[-1] if len(asks) > 2 else b, miss))
+        for first, second in pairs:
+            if split_of_id[first["id"]] != split_of_id[second["id"]]:
+                continue
+            item = {
+                "id": f"kinds-parts-{len(out) + 1:03d}",
+                "question": _joined(first["question"], second["question"]),
+                "answers": first["answers"],
+                "sources": [source],
+                "answerable": True,
+                "category": "parts",
+                "parts": [
+                    {"answers": p["answers"], "answerable": p["answerable"]}
+                    for p in (first, second)
+                ],
+            }
+            out.append((item, split_of_id[first["id"]]))
+    return out
+
+
+def main() -> None:
+    gold = [json.loads(line) for line in (ROOT / "eval/gold/briefings.jsonl").open()]
+    split = json.loads((ROOT / "eval/splits/briefings.json").read_text())
+    split_of_id = {i: s for s in ("dev", "test") for i in split[s]}
+    split_of_doc = {item["sources"][0]: split_of_id[item["id"]] for item in gold if item["sources"]}
+    rows = documents_items(split_of_doc) + parts_items(gold, split_of_id)
+    rows = [(item, s or "test") for item, s in rows]
+    path = ROOT / "eval/gold/kinds.jsonl"
+    path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i, _ in rows))
+    out = {
+        "gold": "kinds.jsonl",
+        "grouped_by": "the split of the briefings the items were built from",
+        "dev": sorted(i["id"] for i, s in rows if s == "dev"),
+        "test": sorted(i["id"] for i, s in rows if s == "test"),
+    }
+    (ROOT / "eval/splits/kinds.json").write_text(json.dumps(out, indent=1) + "\n")
+    print(f"{path}: {len(rows)} items ({len(out['dev'])} dev, {len(out['test'])} test)")
+
+
+if __name__ == "__main__":
+    main()
