@@ -21,6 +21,7 @@ STEPS = {
     "rag.rewrite",
     "rag.guard",
     "rag.answer",
+    "rag.compose",
 }
 # Wiring, not steps: they build steps from settings (rag.steps builds the question path;
 # the registry builds answerers, with the judged decision model when one is committed).

@@ -116,6 +116,7 @@ def grounding(result: AnswerResult) -> dict[str, Any]:
         "short_answer": result.short_answer,
         "leads": result.leads,
         "tier": result.tier,
+        "answer_type": result.answer_type,
         "confidence": result.confidence,
         "note": result.note,
     }

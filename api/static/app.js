@@ -521,13 +521,23 @@
     const text = final.answer ?? streamed;
     const citations = final.citations || [];
     const short = !final.abstained ? final.short_answer : null;
-    const sentences = el("p", "cited");
-    renderAnswer(sentences, withoutLead(text, short), citations);
+    // A list of documents or of parts is one line each: shown as bullets, each with its markers.
+    const listed = !final.abstained && final.answer_type && final.answer_type !== "fact";
+    const sentences = el(listed ? "ul" : "p", listed ? "cited answer-list" : "cited");
+    if (listed) {
+      for (const line of text.split("\n")) {
+        const item = el("li");
+        renderAnswer(item, line, citations);
+        sentences.append(item);
+      }
+    } else {
+      renderAnswer(sentences, withoutLead(text, short), citations);
+    }
     const parts = [];
     if (final.tier === "guess" && !final.abstained) {
       parts.push(el("p", "guess-label", "Best guess: below the confidence needed to answer."));
     }
-    if (short) {
+    if (short && !listed) {
       const line = el("p", final.leads ? "short-answer leads" : "short-answer guess");
       if (final.leads) line.append(el("strong", null, short));
       else line.append("Best guess: ", el("span", null, short));

@@ -349,3 +349,22 @@ def test_eval_page_renders_the_report_and_its_charts(
             "img => img.complete && img.naturalWidth > 0", arg=img.element_handle()
         )
     page.screenshot(path=screenshot_path(tmp_path, "screenshot-eval.png"))
+
+
+def test_documents_and_two_part_answers_are_shown_as_cited_bullets(
+    page: Page, live: LiveServer, tmp_path: Path
+) -> None:
+    page.goto("/")
+    ask(page, "Which briefings mention Dunmore?")
+    items = last_answer(page).locator(".answer-list li")
+    expect(items).to_have_count(1)
+    expect(items.first).to_contain_text("Rail strike ends in Dunmore (2031-06-02, Dunmore Wire)")
+    expect(items.first.locator(".cite")).to_have_count(1)
+    ask(page, "Who chairs the works committee and how much will the repairs cost?")
+    expect(page.locator(".message.assistant")).to_have_count(2)
+    items = last_answer(page).locator(".answer-list li")
+    expect(items).to_have_count(2)
+    expect(items.nth(0)).to_contain_text("Odessa Prane")
+    expect(items.nth(1)).to_contain_text("4.2 million")
+    expect(items.nth(1).locator(".cite")).to_have_count(1)
+    page.screenshot(path=screenshot_path(tmp_path, "screenshot-kinds.png"))
