@@ -180,6 +180,9 @@ def outcome_of(item: GoldItem, result: AnswerResult | None, latency_s: float) ->
         documents_f1=metrics.documents_f1(cited_ids, cited_titles, item.sources)
         if item.category == "documents"
         else None,
+        latest_ok=float(cited_ids[:1] == item.sources[:1] or (not item.sources and abstained))
+        if item.category == "latest"
+        else None,
         parts_ok=metrics.parts_ok(answer, [(p.answers, p.answerable) for p in item.parts], REFUSAL)
         if item.parts
         else None,
@@ -229,6 +232,7 @@ def report_row(
         "recall_at_5": outcome.recall_at_5,
         "documents_f1": outcome.documents_f1,
         "parts_ok": outcome.parts_ok,
+        "latest_ok": outcome.latest_ok,
         "reciprocal_rank": outcome.reciprocal_rank,
         "supported_sentences": sum(outcome.supported),
         "total_sentences": len(outcome.supported),

@@ -33,6 +33,8 @@ Denominators, chosen so each metric answers one question about the system:
   of the cited documents against the gold ones (a refusal scores 0, or 1 when none is gold).
 * ``parts_ok``: questions with gold ``parts``: the share of parts answered right on their
   own line, or refused there when the part is unanswerable.
+* ``latest_ok``: "the latest on X" questions (category ``latest``): 1 when the first cited
+  document is the gold (newest) one, or when a question no briefing answers is refused.
 * ``answer_tier_precision`` / ``guess_precision``: of the responses in that tier (answered
   at or above the decision's threshold; a best guess below it), the share that answered an
   answerable question correctly; ``guess_share``: every question, share of best guesses.
@@ -74,6 +76,7 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "guess_precision",
     "documents_f1",
     "parts_ok",
+    "latest_ok",
 )
 """Every summary has exactly these keys; a value is ``None`` when no question qualifies."""
 
@@ -307,6 +310,7 @@ class Outcome:
     tier: str | None = None  # answer | guess | refusal (rag.schema.AnswerResult.tier)
     documents_f1: float | None = None  # "which briefings mention X": cited vs gold documents
     parts_ok: float | None = None  # several questions in one: share of parts handled right
+    latest_ok: float | None = None  # "the latest on X": the newest briefing is cited first
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -358,6 +362,7 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, float | int | None]:
         ),
         "documents_f1": _mean([o.documents_f1 for o in outcomes]),
         "parts_ok": _mean([o.parts_ok for o in outcomes]),
+        "latest_ok": _mean([o.latest_ok for o in outcomes]),
     }
     assert tuple(summary) == SUMMARY_KEYS
     return summary

@@ -2,6 +2,7 @@
 
 - ``mentions``: for "which briefings mention X", the first sentence of each retrieved
   document that names every content term of X, as evidence, best-ranked document first.
+- ``newest_first``: for "the latest on X", the same sentences of the newest documents first.
 - ``documents_draft``: those sentences as a list, one line per document with its title, date
   and source, each quoted and cited; it then goes through citation read-back and verification
   like any draft.
@@ -45,6 +46,12 @@ def mentions(topic: str, chunks: Sequence[RetrievedChunk], limit: int) -> list[E
         if len(out) >= limit:
             break
     return out
+
+
+def newest_first(evidence: Sequence[Evidence], limit: int) -> list[Evidence]:
+    """The ``limit`` newest documents' evidence, newest first (undated last), renumbered."""
+    dated = sorted(evidence, key=lambda e: e.chunk.date or "", reverse=True)
+    return [e.model_copy(update={"n": i}) for i, e in enumerate(dated[:limit], start=1)]
 
 
 def documents_draft(evidence: Sequence[Evidence], answerer: str) -> Draft:

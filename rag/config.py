@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     answer_kinds: bool = True
     documents_top_k: int = 40
     documents_max: int = 20
+    latest_max: int = 3  # "the latest on X": this many newest documents
     rrf_k: int = 60
     evidence_sentences: int = 4
     # The cross-encoder (ms-marco-MiniLM-L-12-v2 int8, rag/rerank.py) reads this many

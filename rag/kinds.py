@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-AnswerType = Literal["fact", "documents", "parts"]
+AnswerType = Literal["fact", "documents", "latest", "parts"]
 
 _DOC_NOUN = r"(?:briefings?|documents?|articles?|reports?|memos?|notes?|files?|sources?|stories)"
 _MENTION = (
@@ -31,6 +31,15 @@ _DOCUMENTS = re.compile(
     rf"|(?:in\s+)?(?:which|what)\s+{_DOC_NOUN}\s+(?:is|are|was|were)\s+(?P<c>.*?)\s+{_MENTION}\s*\??\s*$)",
     re.IGNORECASE,
 )
+# "What is the latest on the Corran interconnector?", "What's new with Ostrelle?",
+# "Most recent news about the Harlow Basin compact".
+_LATEST = re.compile(
+    r"^\s*(?:what(?:'s|\s+is|\s+are)\s+(?:the\s+)?(?:latest|newest|most\s+recent)"
+    r"(?:\s+(?:news|updates?|briefings?|developments?))?|what(?:'s|\s+is)\s+new"
+    r"|(?:the\s+)?(?:latest|newest|most\s+recent)\s+(?:news|updates?|briefings?|developments?))"
+    r"\s+(?:on|about|with|regarding|in|for)\s+(?P<topic>.+)$",
+    re.IGNORECASE,
+)
 # A second question joined by "and": "Who hosted the summit and when did it open?"
 _WH = r"(?:who|whom|whose|what|when|where|which|why|how(?:\s+(?:many|much|long|old|far))?)"
 _AUX = r"(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could)"
@@ -43,21 +52,27 @@ _JOIN = re.compile(
 
 
 def answer_type(question: str) -> AnswerType:
-    """``documents`` for "which briefings mention X", ``parts`` for two or more questions in
-    one, else ``fact`` (answered by the single-answer path)."""
+    """``documents`` for "which briefings mention X", ``latest`` for "the latest on X",
+    ``parts`` for two or more questions in one, else ``fact`` (the single-answer path)."""
     if len(split_parts(question)) > 1:
         return "parts"
     if _DOCUMENTS.search(question):
         return "documents"
+    if _LATEST.search(question):
+        return "latest"
     return "fact"
 
 
 def documents_topic(question: str) -> str:
-    """What a "which briefings mention X" question asks about (X), or "" when it is not one."""
+    """What a "which briefings mention X" or "the latest on X" question asks about (X), or ""
+    when it is neither."""
     m = _DOCUMENTS.search(question)
-    if m is None:
+    if m is not None:
+        topic = next((g for g in (m.group("a"), m.group("b"), m.group("c")) if g), "")
+    elif (m := _LATEST.search(question)) is not None:
+        topic = m.group("topic")
+    else:
         return ""
-    topic = next((g for g in (m.group("a"), m.group("b"), m.group("c")) if g), "")
     return topic.strip().rstrip("?.! ").strip()
 
 

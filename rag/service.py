@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from rag.answer.base import Answerer, Drafting, Judging, Quoting, Rewriting, Streaming
 from rag.cite import answer_sentences, build_citations, keep_cited
 from rag.components import Components
-from rag.compose import documents_draft, mentions, merge_parts
+from rag.compose import documents_draft, mentions, merge_parts, newest_first
 from rag.decide import AnswerDecider, Assessment, judged_model
 from rag.guard import screen_question
 from rag.kinds import answer_type, documents_topic, split_parts
@@ -260,8 +260,8 @@ class QAService:
         if kind == "parts":
             result = self._ask_parts(q, split_parts(q.question))
             yield result.answer
-        elif kind == "documents" and terms(documents_topic(q.question)):
-            result = self._which_documents(q, documents_topic(q.question))
+        elif kind in ("documents", "latest") and terms(documents_topic(q.question)):
+            result = self._which_documents(q, documents_topic(q.question), kind == "latest")
             yield result.answer
         else:
             result = yield from self._answer_stream(q)
@@ -298,19 +298,22 @@ class QAService:
             return refuse(whole, why, "no part of the question is answered")
         return whole.model_copy(update=merge_parts(q.question, parts, results))
 
-    def _which_documents(self, q: Query, topic: str) -> AnswerResult:
-        """The documents that name ``topic``, each with its first such sentence, cited."""
+    def _which_documents(self, q: Query, topic: str, latest: bool = False) -> AnswerResult:
+        """The documents that name ``topic``, each with its first such sentence, cited; with
+        ``latest``, only the newest few, newest first (each line says its date)."""
         result = AnswerResult(
             question=q.question,
             standalone_question=q.question,
             answer="",
             answerer="none",
-            answer_type="documents",
+            answer_type="latest" if latest else "documents",
         )
         with _timed(result.timings, "retrieve"):
             k = max(q.top_k or 0, self.settings.documents_top_k)
             result.retrieved = self.retriever.retrieve(topic, k, q.filters)
         evidence = mentions(topic, result.retrieved, self.settings.documents_max)
+        if latest:
+            evidence = newest_first(evidence, self.settings.latest_max)
         if not evidence:
             return refuse(result, Refusal.NO_EVIDENCE, f"no briefing names {topic!r}")
         result = result.model_copy(update={"tier": "answer", "confidence": 1.0})

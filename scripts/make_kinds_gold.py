@@ -1,6 +1,6 @@
 """Build ``eval/gold/kinds.jsonl`` and its split (issue 28) from the fictional briefings.
 
-Two kinds of question, each gold item derived mechanically so it can be checked by hand:
+Three kinds of question, each gold item derived mechanically so it can be checked by hand:
 
 - ``documents``: "Which briefings mention X?" for names that stand in one or several
   briefings; the gold documents are every file of ``eval/gold/briefings/`` whose body
@@ -8,6 +8,8 @@ Two kinds of question, each gold item derived mechanically so it can be checked 
 - ``parts``: two questions of ``eval/gold/briefings.jsonl`` about the same briefing asked as
   one ("... , and who ...?"); each part keeps its own gold answers, and an answerable question
   joined with a near-miss about the same briefing wants that part refused.
+- ``latest``: "What is the latest on X?"; the gold source is the newest briefing (by its
+  front-matter date) whose body names X, and it must be the first one cited.
 
 An item's split is its source items' (``eval/splits/briefings.json``, grouped by briefing), so
 no test item is built from a dev question. Run from the repository root:
@@ -85,6 +87,47 @@ def documents_items(split_of: dict[str, str]) -> list[tuple[dict, str]]:
     return out
 
 
+LATEST = (
+    ("What is the latest on {}?", "Ostrelle"),
+    ("What's new with {}?", "Harlow Basin"),
+    ("What is the most recent news on {}?", "Gannet Sea"),
+    ("Latest news about {}", "Aldermoor"),
+    ("What is the latest on {}?", "Ferrin"),
+    ("What's new with {}?", "Marrow Coast"),
+    ("What is the latest on {}?", "Mireille Fontaine"),
+    ("What is the most recent news on {}?", "Corran"),
+    ("What's new with {}?", "Keld"),
+    ("What is the latest on {}?", "Oskarsholm"),
+    ("Latest news about {}", "Dravian National Assembly"),
+    ("What is the latest on {}?", "Kestrel Energy"),
+    ("What's new with {}?", "Perrin Quist"),
+)
+
+
+def dated(path: Path) -> str:
+    m = re.search(r"^date:\s*(\S+)", path.read_text(encoding="utf-8"), flags=re.M)
+    return m.group(1) if m else ""
+
+
+def latest_items() -> list[tuple[dict, str]]:
+    """ "The latest on X": the gold source is the newest briefing that names X."""
+    paths = sorted(BRIEFINGS.glob("*.md"))
+    out = []
+    for i, (wording, topic) in enumerate(LATEST):
+        naming = [p for p in paths if topic.lower() in body(p).lower()]
+        newest = max(naming, key=dated).name if naming else None
+        item = {
+            "id": f"kinds-latest-{i + 1:03d}",
+            "question": wording.format(topic),
+            "answers": [topic] if newest else [],
+            "sources": [newest] if newest else [],
+            "answerable": bool(newest),
+            "category": "latest",
+        }
+        out.append((item, ("dev", "test")[i % 2]))
+    return out
+
+
 def _joined(first: str, second: str) -> str:
     return f"{first.rstrip('?. ')}, and {second[0].lower()}{second[1:]}"
 
@@ -132,7 +175,7 @@ def main() -> None:
     split = json.loads((ROOT / "eval/splits/briefings.json").read_text())
     split_of_id = {i: s for s in ("dev", "test") for i in split[s]}
     split_of_doc = {item["sources"][0]: split_of_id[item["id"]] for item in gold if item["sources"]}
-    rows = documents_items(split_of_doc) + parts_items(gold, split_of_id)
+    rows = documents_items(split_of_doc) + parts_items(gold, split_of_id) + latest_items()
     rows = [(item, s or "test") for item, s in rows]
     path = ROOT / "eval/gold/kinds.jsonl"
     path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i, _ in rows))

@@ -96,3 +96,16 @@ def test_merged_parts_keep_distinct_citations_and_say_which_part_is_refused() ->
     assert merged["note"] == "part 3: no passage answers the question confidently"
     assert merged["confidence"] == min(one.confidence, two.confidence)
     assert not merged["abstained"]
+
+
+def test_newest_first_keeps_the_newest_documents_and_renumbers_them() -> None:
+    from rag.compose import newest_first
+
+    chunks = [
+        _chunk("old", "Keld flooded.", date="2031-02-01"),
+        _chunk("none", "Keld is a town."),
+        _chunk("new", "Keld voted.", date="2031-11-04"),
+        _chunk("mid", "Keld paid.", date="2031-06-30"),
+    ]
+    found = newest_first(mentions("Keld", chunks, limit=5), limit=3)
+    assert [(e.chunk.doc_id, e.n) for e in found] == [("new", 1), ("mid", 2), ("old", 3)]

@@ -55,3 +55,20 @@ def test_one_question_stays_one_fact(question: str) -> None:
     assert answer_type(question) == "fact"
     assert split_parts(question) == [question]
     assert documents_topic(question) == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("What is the latest on the Corran interconnector?", "the Corran interconnector"),
+        ("What's new with Ostrelle?", "Ostrelle"),
+        ("Latest news about the Harlow Basin compact", "the Harlow Basin compact"),
+    ],
+)
+def test_latest_questions_name_their_topic(question: str, topic: str) -> None:
+    assert answer_type(question) == "latest"
+    assert documents_topic(question) == topic
+
+
+def test_a_latest_figure_is_still_a_fact() -> None:
+    assert answer_type("What is the latest figure for turnout?") == "fact"
