@@ -6,6 +6,9 @@
 - ``documents_draft``: those sentences as a list, one line per document with its title, date
   and source, each quoted and cited; it then goes through citation read-back and verification
   like any draft.
+- ``summary_evidence``: for "summarize X", the document's most central sentences, chosen by
+  maximal marginal relevance (close to the document's mean sentence vector, far from the
+  sentences already chosen), in document order.
 - ``merge_parts``: the answers to the parts of a several-questions-in-one question, one line
   each, citations renumbered so they stay distinct.
 """
@@ -14,8 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from rag.schema import AnswerResult, Citation, Draft, Evidence, RetrievedChunk, SentenceSupport
-from rag.text import CITE_MARK, sentence_spans, source_line, strip_citations, terms
+from rag.text import CITE_MARK, headings, sentence_spans, source_line, strip_citations, terms
 
 
 def mentions(topic: str, chunks: Sequence[RetrievedChunk], limit: int) -> list[Evidence]:
@@ -62,6 +67,60 @@ def documents_draft(evidence: Sequence[Evidence], answerer: str) -> Draft:
         named = source_line(c.title or c.doc_id, c.date, c.source)
         lines.append(f"{named}: \u201c{strip_citations(ev.text)}\u201d [{ev.n}]")
     return Draft(text="\n".join(lines), answerer=answerer)
+
+
+def central_sentences(vectors: np.ndarray, k: int, diversity: float) -> list[int]:
+    """Indices of ``k`` rows of unit ``vectors`` by maximal marginal relevance: each pick
+    maximises (1 - diversity) * similarity to the mean vector - diversity * its highest
+    similarity to a row already picked; returned in row order."""
+    if not len(vectors) or k <= 0:
+        return []
+    centre = vectors.mean(axis=0)
+    centre /= np.linalg.norm(centre) or 1.0
+    relevance = vectors @ centre
+    picked: list[int] = []
+    while len(picked) < min(k, len(vectors)):
+        redundancy = (vectors @ vectors[picked].T).max(axis=1) if picked else 0.0
+        score = (1 - diversity) * relevance - diversity * redundancy
+        score[picked] = -np.inf
+        picked.append(int(np.argmax(score)))
+    return sorted(picked)
+
+
+def summary_sentences(text: str, min_words: int) -> list[tuple[int, int]]:
+    """(start, end) of the sentences a summary may quote: not headings, at least
+    ``min_words`` words long."""
+    heads = {offset for offset, _ in headings(text)}
+    return [
+        (a, b)
+        for a, b in sentence_spans(text)
+        if a not in heads and len(text[a:b].split()) >= min_words
+    ]
+
+
+def summary_evidence(
+    doc: RetrievedChunk, spans: Sequence[tuple[int, int]], picked: Sequence[int]
+) -> list[Evidence]:
+    """The picked sentences of a whole stored document (``doc``: its text from offset 0) as
+    numbered evidence."""
+    return [
+        Evidence(
+            n=i,
+            chunk=doc,
+            text=doc.text[spans[j][0] : spans[j][1]],
+            start_char=spans[j][0],
+            end_char=spans[j][1],
+            score=1.0,
+        )
+        for i, j in enumerate(picked, start=1)
+    ]
+
+
+def lines_draft(evidence: Sequence[Evidence], answerer: str) -> Draft:
+    """Each sentence on its own line, cited."""
+    return Draft(
+        text="\n".join(f"{strip_citations(ev.text)} [{ev.n}]" for ev in evidence), answerer=answerer
+    )
 
 
 def _shift(text: str, by: int) -> str:

@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     documents_top_k: int = 40
     documents_max: int = 20
     latest_max: int = 3  # "the latest on X": this many newest documents
+    # "Summarize X": this many sentences of the best-matching document (at least
+    # summary_min_words long), picked for centrality with this weight against redundancy.
+    summary_sentences: int = 5
+    summary_min_words: int = 6
+    summary_diversity: float = 0.3
     rrf_k: int = 60
     evidence_sentences: int = 4
     # The cross-encoder (ms-marco-MiniLM-L-12-v2 int8, rag/rerank.py) reads this many

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-AnswerType = Literal["fact", "documents", "latest", "parts"]
+AnswerType = Literal["fact", "documents", "latest", "summary", "parts"]
 
 _DOC_NOUN = r"(?:briefings?|documents?|articles?|reports?|memos?|notes?|files?|sources?|stories)"
 _MENTION = (
@@ -40,6 +40,16 @@ _LATEST = re.compile(
     r"\s+(?:on|about|with|regarding|in|for)\s+(?P<topic>.+)$",
     re.IGNORECASE,
 )
+# "Summarize the Corran memo", "What are the key points of the budget?", "What does the
+# briefing say about the tram extension?", "Give me a summary of the museum reopening".
+_SUMMARY = re.compile(
+    r"^\s*(?:summari[sz]e|(?:give\s+(?:me\s+)?)?(?:a\s+)?(?:short\s+|brief\s+)?summary\s+of"
+    r"|what\s+are\s+the\s+(?:key|main)\s+points\s+(?:of|in|about)"
+    r"|(?:the\s+)?(?:key|main)\s+points\s+(?:of|in|about)"
+    r"|what\s+(?:does|do)\s+the\s+(?:briefings?|documents?|reports?|memos?)\s+say\s+(?:about|on))"
+    r"\s+(?P<topic>.+)$",
+    re.IGNORECASE,
+)
 # A second question joined by "and": "Who hosted the summit and when did it open?"
 _WH = r"(?:who|whom|whose|what|when|where|which|why|how(?:\s+(?:many|much|long|old|far))?)"
 _AUX = r"(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could)"
@@ -53,13 +63,16 @@ _JOIN = re.compile(
 
 def answer_type(question: str) -> AnswerType:
     """``documents`` for "which briefings mention X", ``latest`` for "the latest on X",
-    ``parts`` for two or more questions in one, else ``fact`` (the single-answer path)."""
+    ``summary`` for "summarize X", ``parts`` for two or more questions in one, else ``fact``
+    (the single-answer path)."""
     if len(split_parts(question)) > 1:
         return "parts"
     if _DOCUMENTS.search(question):
         return "documents"
     if _LATEST.search(question):
         return "latest"
+    if _SUMMARY.search(question):
+        return "summary"
     return "fact"
 
 
@@ -69,7 +82,7 @@ def documents_topic(question: str) -> str:
     m = _DOCUMENTS.search(question)
     if m is not None:
         topic = next((g for g in (m.group("a"), m.group("b"), m.group("c")) if g), "")
-    elif (m := _LATEST.search(question)) is not None:
+    elif (m := _LATEST.search(question) or _SUMMARY.search(question)) is not None:
         topic = m.group("topic")
     else:
         return ""

@@ -23,7 +23,16 @@ from typing import Any, TypeVar
 from rag.answer.base import Answerer, Drafting, Judging, Quoting, Rewriting, Streaming
 from rag.cite import answer_sentences, build_citations, keep_cited
 from rag.components import Components
-from rag.compose import documents_draft, mentions, merge_parts, newest_first
+from rag.compose import (
+    central_sentences,
+    documents_draft,
+    lines_draft,
+    mentions,
+    merge_parts,
+    newest_first,
+    summary_evidence,
+    summary_sentences,
+)
 from rag.decide import AnswerDecider, Assessment, judged_model
 from rag.guard import screen_question
 from rag.kinds import answer_type, documents_topic, split_parts
@@ -260,6 +269,9 @@ class QAService:
         if kind == "parts":
             result = self._ask_parts(q, split_parts(q.question))
             yield result.answer
+        elif kind == "summary" and terms(documents_topic(q.question)):
+            result = self._summary(q, documents_topic(q.question))
+            yield result.answer
         elif kind in ("documents", "latest") and terms(documents_topic(q.question)):
             result = self._which_documents(q, documents_topic(q.question), kind == "latest")
             yield result.answer
@@ -319,6 +331,40 @@ class QAService:
         result = result.model_copy(update={"tier": "answer", "confidence": 1.0})
         draft = documents_draft(evidence, self.extractive.name)
         return self.finish(result, draft, evidence)
+
+    def _summary(self, q: Query, topic: str) -> AnswerResult:
+        """The central sentences of the document that best matches ``topic``, cited."""
+        result = AnswerResult(
+            question=q.question,
+            standalone_question=q.question,
+            answer="",
+            answerer="none",
+            answer_type="summary",
+        )
+        with _timed(result.timings, "retrieve"):
+            result.retrieved = self.retrieve(topic, q.top_k, q.filters)
+        stored = self.document(result.retrieved[0].doc_id) if result.retrieved else None
+        if stored is None:
+            return refuse(result, Refusal.NO_EVIDENCE, f"no briefing matches {topic!r}")
+        meta, text = stored
+        s = self.settings
+        spans = summary_sentences(text, s.summary_min_words)
+        with _timed(result.timings, "select_evidence"):
+            vectors = self.components.embedder.embed_texts([text[a:b] for a, b in spans])
+            picked = central_sentences(vectors, s.summary_sentences, s.summary_diversity)
+        doc = RetrievedChunk(
+            chunk_id=f"{meta.doc_id}:whole",
+            doc_id=meta.doc_id,
+            text=text,
+            start_char=0,
+            end_char=len(text),
+            **meta.model_dump(include={"title", "date", "source", "url", "content_hash"}),
+        )
+        evidence = summary_evidence(doc, spans, picked)
+        if not evidence:
+            return refuse(result, Refusal.NO_EVIDENCE, f"nothing to summarize in {meta.doc_id}")
+        result = result.model_copy(update={"tier": "answer", "confidence": 1.0})
+        return self.finish(result, lines_draft(evidence, self.extractive.name), evidence)
 
     def _answer_stream(self, q: Query) -> Generator[str, None, AnswerResult]:
         """The one-answer path: yields text deltas, returns the verified result."""

@@ -109,3 +109,30 @@ def test_newest_first_keeps_the_newest_documents_and_renumbers_them() -> None:
     ]
     found = newest_first(mentions("Keld", chunks, limit=5), limit=3)
     assert [(e.chunk.doc_id, e.n) for e in found] == [("new", 1), ("mid", 2), ("old", 3)]
+
+
+def test_central_sentences_prefer_the_centre_and_skip_a_repeat() -> None:
+    import numpy as np
+
+    from rag.compose import central_sentences
+
+    rows = np.array([[1.0, 0.0], [0.96, 0.28], [0.96, 0.28], [0.0, 1.0], [0.6, 0.8]])
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    assert central_sentences(rows, 1, 0.3) == [1]  # nearest the mean
+    assert central_sentences(rows, 2, 0.3) == [1, 4]  # the duplicate of row 1 is passed over
+    assert central_sentences(rows, 2, 0.6) == [1, 3]  # more diversity: the farthest row
+    assert central_sentences(rows, 9, 0.3) == [0, 1, 2, 3, 4]
+    assert central_sentences(rows[:0], 3, 0.3) == []
+
+
+def test_summary_sentences_leave_out_headings_and_fragments() -> None:
+    from rag.compose import summary_sentences
+
+    text = (
+        "Budget 2032\n\nThe minister presented the budget on Tuesday. It passed. "
+        "Debate lasts a week or so."
+    )
+    assert [text[a:b] for a, b in summary_sentences(text, 4)] == [
+        "The minister presented the budget on Tuesday.",
+        "Debate lasts a week or so.",
+    ]

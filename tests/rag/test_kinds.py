@@ -72,3 +72,16 @@ def test_latest_questions_name_their_topic(question: str, topic: str) -> None:
 
 def test_a_latest_figure_is_still_a_fact() -> None:
     assert answer_type("What is the latest figure for turnout?") == "fact"
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("Summarize the Corran memo", "the Corran memo"),
+        ("What are the key points of the 2032 budget?", "the 2032 budget"),
+        ("What does the briefing say about the tram extension?", "the tram extension"),
+    ],
+)
+def test_summary_questions_name_their_topic(question: str, topic: str) -> None:
+    assert answer_type(question) == "summary"
+    assert documents_topic(question) == topic

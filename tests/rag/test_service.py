@@ -251,3 +251,13 @@ def test_which_briefings_mention_lists_each_document_with_a_cited_quote(
     nobody = service.ask("Which briefings mention Ilse Darrow?")
     assert nobody.abstained and nobody.refusal == Refusal.NO_EVIDENCE.value
     assert nobody.answer == REFUSAL
+
+
+def test_a_summary_quotes_central_sentences_of_the_matching_briefing(service: QAService) -> None:
+    result = service.ask("Summarize the Lantern Bridge repairs")
+    assert result.answer_type == "summary" and not result.abstained and result.grounded
+    assert {c.doc_id for c in result.citations} == {"harbor-council.md"}
+    starts = [c.start_char for c in result.citations]
+    assert starts == sorted(starts) and len(starts) == len(result.answer.split("\n")) > 1
+    _, text = service.components.store.get_documents(["harbor-council.md"])["harbor-council.md"]
+    assert all(text[c.start_char : c.end_char] == c.quote for c in result.citations)
