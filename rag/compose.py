@@ -3,6 +3,7 @@
 - ``mentions``: for "which briefings mention X", the first sentence of each retrieved
   document that names every content term of X, as evidence, best-ranked document first.
 - ``newest_first``: for "the latest on X", the same sentences of the newest documents first.
+- ``oldest_first``: for "a timeline of X", all of them in date order.
 - ``documents_draft``: those sentences as a list, one line per document with its title, date
   and source, each quoted and cited; it then goes through citation read-back and verification
   like any draft.
@@ -57,6 +58,12 @@ def newest_first(evidence: Sequence[Evidence], limit: int) -> list[Evidence]:
     """The ``limit`` newest documents' evidence, newest first (undated last), renumbered."""
     dated = sorted(evidence, key=lambda e: e.chunk.date or "", reverse=True)
     return [e.model_copy(update={"n": i}) for i, e in enumerate(dated[:limit], start=1)]
+
+
+def oldest_first(evidence: Sequence[Evidence]) -> list[Evidence]:
+    """A timeline: the dated documents' evidence in date order, undated ones after, renumbered."""
+    dated = sorted(evidence, key=lambda e: (e.chunk.date is None, e.chunk.date or ""))
+    return [e.model_copy(update={"n": i}) for i, e in enumerate(dated, start=1)]
 
 
 def documents_draft(evidence: Sequence[Evidence], answerer: str) -> Draft:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-AnswerType = Literal["fact", "documents", "latest", "summary", "parts"]
+AnswerType = Literal["fact", "documents", "latest", "timeline", "summary", "parts"]
 
 _DOC_NOUN = r"(?:briefings?|documents?|articles?|reports?|memos?|notes?|files?|sources?|stories)"
 _MENTION = (
@@ -40,6 +40,13 @@ _LATEST = re.compile(
     r"\s+(?:on|about|with|regarding|in|for)\s+(?P<topic>.+)$",
     re.IGNORECASE,
 )
+# "Give me a timeline of the Harlow Basin talks", "How has the Ferrin port strike developed?"
+_TIMELINE = re.compile(
+    r"^\s*(?:(?:give\s+(?:me\s+)?)?(?:a\s+)?(?:timeline|chronology)\s+(?:of|for)\s+(?P<a>.+)"
+    r"|how\s+(?:has|have|did)\s+(?P<b>.+?)\s+(?:developed|evolved|unfolded|changed|develop"
+    r"|evolve|unfold|change)(?:\s+over\s+time)?\s*\??\s*$)",
+    re.IGNORECASE,
+)
 # "Summarize the Corran memo", "What are the key points of the budget?", "What does the
 # briefing say about the tram extension?", "Give me a summary of the museum reopening".
 _SUMMARY = re.compile(
@@ -63,14 +70,16 @@ _JOIN = re.compile(
 
 def answer_type(question: str) -> AnswerType:
     """``documents`` for "which briefings mention X", ``latest`` for "the latest on X",
-    ``summary`` for "summarize X", ``parts`` for two or more questions in one, else ``fact``
-    (the single-answer path)."""
+    ``timeline`` for "a timeline of X", ``summary`` for "summarize X", ``parts`` for two or
+    more questions in one, else ``fact`` (the single-answer path)."""
     if len(split_parts(question)) > 1:
         return "parts"
     if _DOCUMENTS.search(question):
         return "documents"
     if _LATEST.search(question):
         return "latest"
+    if _TIMELINE.search(question):
+        return "timeline"
     if _SUMMARY.search(question):
         return "summary"
     return "fact"
@@ -82,6 +91,8 @@ def documents_topic(question: str) -> str:
     m = _DOCUMENTS.search(question)
     if m is not None:
         topic = next((g for g in (m.group("a"), m.group("b"), m.group("c")) if g), "")
+    elif (m := _TIMELINE.search(question)) is not None:
+        topic = m.group("a") or m.group("b") or ""
     elif (m := _LATEST.search(question) or _SUMMARY.search(question)) is not None:
         topic = m.group("topic")
     else:

@@ -227,10 +227,11 @@ class AnswerResult(BaseModel):
         "span (the short answer), answer, cite, verify, total",
     )
     note: str | None = None
-    answer_type: Literal["fact", "documents", "latest", "summary", "parts"] = Field(
+    answer_type: Literal["fact", "documents", "latest", "timeline", "summary", "parts"] = Field(
         default="fact",
         description="fact: one answer; documents: the briefings that name what was asked "
         "about, one cited line each; latest: the newest of them first, with their dates; "
+        "timeline: all of them in date order; "
         "summary: the central sentences of the document asked about, one cited line each; "
         "parts: several questions in one, answered one per line",
     )

@@ -18,7 +18,7 @@ from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from rag.answer.base import Answerer, Drafting, Judging, Quoting, Rewriting, Streaming
 from rag.cite import answer_sentences, build_citations, keep_cited
@@ -30,6 +30,7 @@ from rag.compose import (
     mentions,
     merge_parts,
     newest_first,
+    oldest_first,
     summary_evidence,
     summary_sentences,
 )
@@ -272,8 +273,8 @@ class QAService:
         elif kind == "summary" and terms(documents_topic(q.question)):
             result = self._summary(q, documents_topic(q.question))
             yield result.answer
-        elif kind in ("documents", "latest") and terms(documents_topic(q.question)):
-            result = self._which_documents(q, documents_topic(q.question), kind == "latest")
+        elif kind in ("documents", "latest", "timeline") and terms(documents_topic(q.question)):
+            result = self._which_documents(q, documents_topic(q.question), kind)
             yield result.answer
         else:
             result = yield from self._answer_stream(q)
@@ -310,22 +311,27 @@ class QAService:
             return refuse(whole, why, "no part of the question is answered")
         return whole.model_copy(update=merge_parts(q.question, parts, results))
 
-    def _which_documents(self, q: Query, topic: str, latest: bool = False) -> AnswerResult:
-        """The documents that name ``topic``, each with its first such sentence, cited; with
-        ``latest``, only the newest few, newest first (each line says its date)."""
+    def _which_documents(
+        self, q: Query, topic: str, kind: Literal["documents", "latest", "timeline"]
+    ) -> AnswerResult:
+        """The documents that name ``topic``, each with its first such sentence, cited; for
+        ``latest`` only the newest few, newest first; for ``timeline`` all in date order
+        (each line says its date)."""
         result = AnswerResult(
             question=q.question,
             standalone_question=q.question,
             answer="",
             answerer="none",
-            answer_type="latest" if latest else "documents",
+            answer_type=kind,
         )
         with _timed(result.timings, "retrieve"):
             k = max(q.top_k or 0, self.settings.documents_top_k)
             result.retrieved = self.retriever.retrieve(topic, k, q.filters)
         evidence = mentions(topic, result.retrieved, self.settings.documents_max)
-        if latest:
+        if kind == "latest":
             evidence = newest_first(evidence, self.settings.latest_max)
+        elif kind == "timeline":
+            evidence = oldest_first(evidence)
         if not evidence:
             return refuse(result, Refusal.NO_EVIDENCE, f"no briefing names {topic!r}")
         result = result.model_copy(update={"tier": "answer", "confidence": 1.0})

@@ -136,3 +136,15 @@ def test_summary_sentences_leave_out_headings_and_fragments() -> None:
         "The minister presented the budget on Tuesday.",
         "Debate lasts a week or so.",
     ]
+
+
+def test_oldest_first_puts_dated_documents_in_order_and_undated_last() -> None:
+    from rag.compose import oldest_first
+
+    chunks = [
+        _chunk("none", "Keld is a town."),
+        _chunk("new", "Keld voted.", date="2031-11-04"),
+        _chunk("old", "Keld flooded.", date="2031-02-01"),
+    ]
+    found = oldest_first(mentions("Keld", chunks, limit=5))
+    assert [(e.chunk.doc_id, e.n) for e in found] == [("old", 1), ("new", 2), ("none", 3)]

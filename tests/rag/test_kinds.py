@@ -85,3 +85,9 @@ def test_a_latest_figure_is_still_a_fact() -> None:
 def test_summary_questions_name_their_topic(question: str, topic: str) -> None:
     assert answer_type(question) == "summary"
     assert documents_topic(question) == topic
+
+
+def test_timeline_questions_name_their_topic() -> None:
+    assert answer_type("Give me a timeline of the Harlow Basin talks") == "timeline"
+    assert documents_topic("How has the Ferrin port strike developed?") == "the Ferrin port strike"
+    assert answer_type("How did the tunnel flood?") == "fact"
