@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rag.compose import documents_draft, mentions, merge_parts
+from rag.refusal import Refusal, refuse
 from rag.schema import AnswerResult, Citation, RetrievedChunk, SentenceSupport
 
 
@@ -74,14 +75,8 @@ def _answered(question: str, answer: str, n: int, short: str | None) -> AnswerRe
 def test_merged_parts_keep_distinct_citations_and_say_which_part_is_refused() -> None:
     one = _answered("Who?", "Odessa Prane chairs it [1]", 1, "Odessa Prane")
     two = _answered("How much?", "It costs 4.2 million crowns [1]", 2, "4.2 million crowns")
-    refused = AnswerResult(
-        question="When?",
-        standalone_question="When?",
-        answer="The briefings don't say.",
-        answerer="extractive",
-        abstained=True,
-        note="no passage answers the question confidently",
-    )
+    asked = AnswerResult(question="When?", standalone_question="When?", answer="", answerer="x")
+    refused = refuse(asked, Refusal.LOW_CONFIDENCE)
     merged = merge_parts(
         "Who? How much? When?", ["Who?", "How much?", "When?"], [one, two, refused]
     )
