@@ -59,6 +59,7 @@ class GoldItem(BaseModel):
     history: list[ChatTurn] | None = None
     category: str | None = None
     parts: list[GoldPart] | None = None  # several questions in one (rag.kinds)
+    key_sentences: list[str] | None = None  # what a summary must quote
 
     @model_validator(mode="after")
     def _consistent(self) -> GoldItem:
@@ -180,6 +181,9 @@ def outcome_of(item: GoldItem, result: AnswerResult | None, latency_s: float) ->
         documents_f1=metrics.documents_f1(cited_ids, cited_titles, item.sources)
         if item.category == "documents"
         else None,
+        summary_coverage=metrics.coverage(answer, item.key_sentences)
+        if item.key_sentences
+        else None,
         latest_ok=float(cited_ids[:1] == item.sources[:1] or (not item.sources and abstained))
         if item.category == "latest"
         else None,
@@ -233,6 +237,7 @@ def report_row(
         "documents_f1": outcome.documents_f1,
         "parts_ok": outcome.parts_ok,
         "latest_ok": outcome.latest_ok,
+        "summary_coverage": outcome.summary_coverage,
         "reciprocal_rank": outcome.reciprocal_rank,
         "supported_sentences": sum(outcome.supported),
         "total_sentences": len(outcome.supported),

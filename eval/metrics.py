@@ -35,6 +35,8 @@ Denominators, chosen so each metric answers one question about the system:
   own line, or refused there when the part is unanswerable.
 * ``latest_ok``: "the latest on X" questions (category ``latest``): 1 when the first cited
   document is the gold (newest) one, or when a question no briefing answers is refused.
+* ``summary_coverage``: questions with gold ``key_sentences``: the share of them the answer
+  quotes (compared after ``normalize``).
 * ``answer_tier_precision`` / ``guess_precision``: of the responses in that tier (answered
   at or above the decision's threshold; a best guess below it), the share that answered an
   answerable question correctly; ``guess_share``: every question, share of best guesses.
@@ -77,6 +79,7 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "documents_f1",
     "parts_ok",
     "latest_ok",
+    "summary_coverage",
 )
 """Every summary has exactly these keys; a value is ``None`` when no question qualifies."""
 
@@ -311,6 +314,7 @@ class Outcome:
     documents_f1: float | None = None  # "which briefings mention X": cited vs gold documents
     parts_ok: float | None = None  # several questions in one: share of parts handled right
     latest_ok: float | None = None  # "the latest on X": the newest briefing is cited first
+    summary_coverage: float | None = None  # "summarize X": share of key sentences quoted
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -363,6 +367,7 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, float | int | None]:
         "documents_f1": _mean([o.documents_f1 for o in outcomes]),
         "parts_ok": _mean([o.parts_ok for o in outcomes]),
         "latest_ok": _mean([o.latest_ok for o in outcomes]),
+        "summary_coverage": _mean([o.summary_coverage for o in outcomes]),
     }
     assert tuple(summary) == SUMMARY_KEYS
     return summary
@@ -393,3 +398,9 @@ def parts_ok(answer: str, parts: Sequence[tuple[Sequence[str], bool]], refusal: 
         for line, (golds, answerable) in zip(lines, parts, strict=True)
     ]
     return sum(ok) / len(ok) if ok else 0.0
+
+
+def coverage(answer: str, key_sentences: Sequence[str]) -> float:
+    """Share of ``key_sentences`` that stand in ``answer`` (both normalized)."""
+    text = normalize(answer)
+    return sum(normalize(k) in text for k in key_sentences) / len(key_sentences)

@@ -1,6 +1,6 @@
 """Build ``eval/gold/kinds.jsonl`` and its split (issue 28) from the fictional briefings.
 
-Three kinds of question, each gold item derived mechanically so it can be checked by hand:
+Four kinds of question, each gold item derived mechanically so it can be checked by hand:
 
 - ``documents``: "Which briefings mention X?" for names that stand in one or several
   briefings; the gold documents are every file of ``eval/gold/briefings/`` whose body
@@ -10,6 +10,8 @@ Three kinds of question, each gold item derived mechanically so it can be checke
   joined with a near-miss about the same briefing wants that part refused.
 - ``latest``: "What is the latest on X?"; the gold source is the newest briefing (by its
   front-matter date) whose body names X, and it must be the first one cited.
+- ``summary``: "Summarize X" for ten briefings, with two or three key sentences picked by hand
+  (``SUMMARIES``) that the summary must quote.
 
 An item's split is its source items' (``eval/splits/briefings.json``, grouped by briefing), so
 no test item is built from a dev question. Run from the repository root:
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,6 +131,65 @@ def latest_items() -> list[tuple[dict, str]]:
     return out
 
 
+# "Summarize X": the briefing and its key sentences (by position among the body's sentences,
+# rag.text.sentence_spans), chosen by hand: what the story is, and its main facts.
+SUMMARIES = (
+    ("Summarize the Quillon Bridge opening", "quillon-bridge.md", (0, 3, 8)),
+    ("What are the key points of the Orbis-3 launch?", "orbis-satellite-launch.md", (0, 1, 2)),
+    (
+        "What does the briefing say about the Ferrin dock strike?",
+        "ferrin-port-strike.md",
+        (0, 1, 2),
+    ),
+    (
+        "Give me a summary of the National Museum of Calvania reopening",
+        "national-museum-reopening.md",
+        (2, 5, 15),
+    ),
+    ("Summarize the Skarn Tunnel flooding inquiry", "skarn-tunnel-inquiry.md", (4, 8, 35)),
+    (
+        "What are the key points of the Verity Biologics vaccine plant opening?",
+        "verity-vaccine-plant.md",
+        (2, 3, 4),
+    ),
+    ("Summarize the Calder Hills wildfire", "calder-hills-wildfire.md", (0, 1)),
+    (
+        "What does the briefing say about the Bank of Calvania rate decision?",
+        "central-bank-rates.md",
+        (0, 1, 5),
+    ),
+    ("Summarize the Cobalt Loop interview", "cobalt-loop-interview.md", (1, 8, 13)),
+    (
+        "What are the key points of the Calvanian general election?",
+        "calvania-election-wire.md",
+        (0, 1, 2),
+    ),
+)
+
+
+def summary_items(split_of_doc: dict[str, str]) -> list[tuple[dict, str]]:
+    """ "Summarize X": the key sentences a summary must quote."""
+    sys.path.insert(0, str(ROOT))
+    from rag.text import sentence_spans
+
+    out = []
+    for i, (question, name, picks) in enumerate(SUMMARIES):
+        text = body(BRIEFINGS / name)
+        spans = list(sentence_spans(text))
+        key = [text[spans[k][0] : spans[k][1]] for k in picks]
+        item = {
+            "id": f"kinds-summary-{i + 1:03d}",
+            "question": question,
+            "answers": key[:1],
+            "sources": [name],
+            "answerable": True,
+            "category": "summary",
+            "key_sentences": key,
+        }
+        out.append((item, split_of_doc.get(name, "test")))
+    return out
+
+
 def _joined(first: str, second: str) -> str:
     return f"{first.rstrip('?. ')}, and {second[0].lower()}{second[1:]}"
 
@@ -176,6 +238,7 @@ def main() -> None:
     split_of_id = {i: s for s in ("dev", "test") for i in split[s]}
     split_of_doc = {item["sources"][0]: split_of_id[item["id"]] for item in gold if item["sources"]}
     rows = documents_items(split_of_doc) + parts_items(gold, split_of_id) + latest_items()
+    rows += summary_items(split_of_doc)
     rows = [(item, s or "test") for item, s in rows]
     path = ROOT / "eval/gold/kinds.jsonl"
     path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i, _ in rows))

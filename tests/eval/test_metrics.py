@@ -175,3 +175,11 @@ def test_parts_ok_reads_each_part_on_its_own_line() -> None:
     swapped = "Who chairs it? The briefings don't say.\nWhen? On 3 May [1]"
     assert parts_ok(swapped, parts, refusal) == 0.0
     assert parts_ok("Odessa Prane chairs it [1]", parts, refusal) == 0.5  # one line for two
+
+
+def test_coverage_counts_the_key_sentences_an_answer_quotes() -> None:
+    from eval.metrics import coverage
+
+    answer = "The bridge opened on 3 May. [1]\nIt carries two tram tracks, a cycle path. [2]"
+    keys = ["The bridge opened on 3 May.", "It carries two tram tracks, a cycle path.", "Nope."]
+    assert coverage(answer, keys) == 2 / 3
