@@ -316,6 +316,9 @@ def evaluate(
     min_squad_f1: Annotated[float | None, typer.Option()] = None,
     min_noans: Annotated[float | None, typer.Option()] = None,
     min_mrr: Annotated[float | None, typer.Option()] = None,
+    gate: Annotated[
+        list[str] | None, typer.Option(help="METRIC=VALUE, any summary metric (repeatable).")
+    ] = None,
     split_file: Annotated[
         Path | None, typer.Option(help="A committed split (eval/splits/*.json).")
     ] = None,
@@ -337,27 +340,40 @@ def evaluate(
         "mrr": min_mrr,
     }
     thresholds = {name: value for name, value in gates.items() if value is not None}
+    thresholds |= _gates(gate or [])
     names = [a.strip() for a in answerer.split(",") if a.strip()]
     try:
         factories = build_runner_factories(Settings(), names, corpus or [], url, api_key, err)
     except (ValueError, FileNotFoundError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
+    split_name = split if only is not None else None
     try:
         code = run_eval(
-            gold,
-            factories,
-            out,
-            thresholds,
-            console=err,
-            only=only,
-            split_name=split if only is not None else None,
+            gold, factories, out, thresholds, console=err, only=only, split_name=split_name
         )
     except ValueError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     console.print(f"report: {out / 'report.md'}")
     raise typer.Exit(code)
+
+
+def _gates(given: list[str]) -> dict[str, float]:
+    """``--gate METRIC=VALUE`` options as thresholds; a malformed one is a usage error."""
+    from eval.metrics import SUMMARY_KEYS
+
+    out = {}
+    for item in given:
+        name, _, value = item.partition("=")
+        try:
+            if name not in SUMMARY_KEYS:
+                raise ValueError(f"unknown metric {name!r}")
+            out[name] = float(value)
+        except ValueError as exc:
+            err.print(f"[red]error:[/red] --gate {item!r}: {exc}")
+            raise typer.Exit(2) from exc
+    return out
 
 
 def _split_ids(split_file: Path | None, split: str) -> set[str] | None:

@@ -113,3 +113,12 @@ def test_shell_completion_is_available() -> None:
     }
     completed = subprocess.run([exe], capture_output=True, text=True, env=env, timeout=60)
     assert completed.stdout.split() == ["list", "delete"]
+
+
+def test_eval_refuses_a_gate_on_an_unknown_metric(tmp_path: Path) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"id": "q1", "question": "Who?", "answers": ["x"]}\n')
+    runner = CliRunner()
+    for bad in ("parts_okay=0.9", "parts_ok=high"):
+        result = runner.invoke(app, ["eval", str(gold), "--gate", bad])
+        assert result.exit_code == 2 and "--gate" in result.output
