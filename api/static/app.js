@@ -205,8 +205,9 @@
   // choice is kept while it is still offered.
   function fillSelect(select, empty, values) {
     const chosen = select.value;
-    const options = [empty, ...values].map((value) => el("option", null, value));
-    options[0].value = "";
+    const options = [empty, ...values].map((value, i) =>
+      Object.assign(el("option", null, value), { value: i ? value : "" }),
+    );
     select.replaceChildren(...options);
     select.value = values.includes(chosen) ? chosen : "";
   }
