@@ -138,7 +138,7 @@ def _shift(text: str, by: int) -> str:
     return CITE_MARK.sub(moved, text)
 
 
-def merge_parts(question: str, parts: Sequence[str], results: Sequence[AnswerResult]) -> dict:
+def merge_parts(parts: Sequence[str], results: Sequence[AnswerResult]) -> dict:
     """The fields of one answer made of the parts' answers (``AnswerResult`` updates): each
     part on its own line after its question, its citations renumbered after the previous
     parts'. Refused parts say so; the caller refuses the whole when every part is refused."""

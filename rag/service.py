@@ -36,7 +36,7 @@ from rag.compose import (
 )
 from rag.decide import AnswerDecider, Assessment, judged_model
 from rag.guard import screen_question
-from rag.kinds import answer_type, documents_topic, split_parts
+from rag.kinds import AnswerType, answer_type, documents_topic, split_parts
 from rag.read import annotate, read_chunks
 from rag.refusal import REFUSAL, Refusal, refuse
 from rag.rerank import by_evidence
@@ -267,14 +267,19 @@ class QAService:
         started = time.perf_counter()
         q = Query.of(query, **fields)
         kind = answer_type(q.question) if self.settings.answer_kinds else "fact"
+        topic = documents_topic(q.question)
+        # A screened question takes the one-answer path, whose guard refuses it; so does a
+        # topic question whose topic has no content term to look for.
+        if screen_question(q.question) or (kind not in ("fact", "parts") and not terms(topic)):
+            kind = "fact"
         if kind == "parts":
             result = self._ask_parts(q, split_parts(q.question))
             yield result.answer
-        elif kind == "summary" and terms(documents_topic(q.question)):
-            result = self._summary(q, documents_topic(q.question))
+        elif kind == "summary":
+            result = self._summary(q, topic)
             yield result.answer
-        elif kind in ("documents", "latest", "timeline") and terms(documents_topic(q.question)):
-            result = self._which_documents(q, documents_topic(q.question), kind)
+        elif kind in ("documents", "latest", "timeline"):
+            result = self._which_documents(q, topic, kind)
             yield result.answer
         else:
             result = yield from self._answer_stream(q)
@@ -297,19 +302,14 @@ class QAService:
                 ChatTurn(role="user", content=part),
                 ChatTurn(role="assistant", content=r.answer),
             ]
-        whole = AnswerResult(
-            question=q.question,
-            standalone_question=" ".join(r.standalone_question for r in results),
-            answer="",
-            answerer="none",
-            answer_type="parts",
-        )
+        standalone = " ".join(r.standalone_question for r in results)
+        whole = _unanswered(q, "parts", standalone)
         whole.timings = _summed([r.timings for r in results])
         if all(r.abstained for r in results):
             first = results[0]
             why = Refusal(first.refusal) if first.refusal else Refusal.LOW_CONFIDENCE
             return refuse(whole, why, "no part of the question is answered")
-        return whole.model_copy(update=merge_parts(q.question, parts, results))
+        return whole.model_copy(update=merge_parts(parts, results))
 
     def _which_documents(
         self, q: Query, topic: str, kind: Literal["documents", "latest", "timeline"]
@@ -317,13 +317,7 @@ class QAService:
         """The documents that name ``topic``, each with its first such sentence, cited; for
         ``latest`` only the newest few, newest first; for ``timeline`` all in date order
         (each line says its date)."""
-        result = AnswerResult(
-            question=q.question,
-            standalone_question=q.question,
-            answer="",
-            answerer="none",
-            answer_type=kind,
-        )
+        result = _unanswered(q, kind)
         with _timed(result.timings, "retrieve"):
             k = max(q.top_k or 0, self.settings.documents_top_k)
             result.retrieved = self.retriever.retrieve(topic, k, q.filters)
@@ -340,13 +334,7 @@ class QAService:
 
     def _summary(self, q: Query, topic: str) -> AnswerResult:
         """The central sentences of the document that best matches ``topic``, cited."""
-        result = AnswerResult(
-            question=q.question,
-            standalone_question=q.question,
-            answer="",
-            answerer="none",
-            answer_type="summary",
-        )
+        result = _unanswered(q, "summary")
         with _timed(result.timings, "retrieve"):
             result.retrieved = self.retrieve(topic, q.top_k, q.filters)
         stored = self.document(result.retrieved[0].doc_id) if result.retrieved else None
@@ -551,6 +539,17 @@ STEPS = (
     "verify",
     "total",
 )
+
+
+def _unanswered(q: Query, kind: AnswerType, standalone: str | None = None) -> AnswerResult:
+    """The result a kind of answer starts from: neither an answer nor a refusal yet."""
+    return AnswerResult(
+        question=q.question,
+        standalone_question=standalone or q.question,
+        answer="",
+        answerer="none",
+        answer_type=kind,
+    )
 
 
 def _drained(stream: Generator[str, None, AnswerResult]) -> AnswerResult:

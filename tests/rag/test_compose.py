@@ -77,9 +77,7 @@ def test_merged_parts_keep_distinct_citations_and_say_which_part_is_refused() ->
     two = _answered("How much?", "It costs 4.2 million crowns [1]", 2, "4.2 million crowns")
     asked = AnswerResult(question="When?", standalone_question="When?", answer="", answerer="x")
     refused = refuse(asked, Refusal.LOW_CONFIDENCE)
-    merged = merge_parts(
-        "Who? How much? When?", ["Who?", "How much?", "When?"], [one, two, refused]
-    )
+    merged = merge_parts(["Who?", "How much?", "When?"], [one, two, refused])
     assert merged["answer"].split("\n") == [
         "Who? Odessa Prane chairs it [1]",
         "How much? It costs 4.2 million crowns [2]",
