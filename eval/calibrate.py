@@ -12,7 +12,10 @@
 3. Decision model (rag/data/decision.json): logistic regression over ``rag.decide.FEATURES``
    of each kept sentence; positive = an answerable question whose gold answer the sentence
    holds. Its threshold maximises the mean over sets of balanced accuracy (answer accuracy on
-   answerable questions, abstention on unanswerable ones).
+   answerable questions, abstention on unanswerable ones). A kind of question that goes
+   through the same decision (``rag.kinds``: "reason", "list") gets a threshold of its own,
+   maximising balanced accuracy over that kind's dev questions, pooled from every set and the
+   dev split of ``eval/gold/kinds.jsonl``, when there are at least ``KIND_MIN`` of them.
 4. With ``--judge-model QWEN.gguf`` (``--judged``: a pickle of its judgments, reused): the
    same model plus the local LLM's yes/no on each question's first-ranked sentence
    (``rag.answer.judge``), for the local-llm answerer (rag/data/decision-local-llm.json).
@@ -41,6 +44,7 @@ from rag.answer.judge import LLMJudge, load_judge
 from rag.components import build_components
 from rag.config import Settings
 from rag.extract import SpanExtractor, get_extractor
+from rag.kinds import answer_type
 from rag.read import SpanReader, chunk_span
 from rag.rewrite import standalone_question
 from rag.schema import Evidence
@@ -52,6 +56,9 @@ CONSIDER = Settings().decide_consider  # the decision judges these first sentenc
 LEAD_PRECISION = 0.85  # policy: how often a leading span must be right on dev
 GUESS_PRECISION = 0.5  # policy: a best guess is right at least half the time on dev
 SHARED_CORPUS = ["rgb/passages.jsonl", "squad2-normans/corpus.jsonl"]
+KINDS_GOLD = Path(__file__).parent / "gold" / "kinds.jsonl"
+DECIDED_KINDS = ("reason", "list")  # kinds answered through the one-answer decision
+KIND_MIN = 15  # policy: fewer dev questions of a kind than this keep the general threshold
 
 
 @dataclass
@@ -127,6 +134,49 @@ def observe(service: QAService, sets: list[str]) -> list[Observed]:
             out.append(Observed(name, item, standalone, evidence))
         print(
             f"observed {name}: {len(items)} dev questions in {time.perf_counter() - started:.0f} s"
+        )
+    return out
+
+
+def observe_kinds(service: QAService) -> list[Observed]:
+    """The dev list and why/how questions of ``eval/gold/kinds.jsonl`` whose gold answer is
+    written in one sentence (a list gathered from several can't be told right by sentence)."""
+    items = load_gold(KINDS_GOLD, load_split(SPLIT_DIR / "kinds.json", "dev"))
+    out = []
+    for item in items:
+        if item.category not in DECIDED_KINDS:
+            continue
+        chunks = service.retrieve(item.question)
+        evidence = service.evidence(item.question, chunks)
+        out.append(Observed("kinds", item, item.question, evidence))
+    print(f"observed kinds: {len(out)} dev list and why/how questions")
+    return out
+
+
+def fit_kind_thresholds(
+    observed: list[Observed], best_p: np.ndarray, best_ok: np.ndarray, general: float
+) -> dict[str, float]:
+    """Per kind in ``DECIDED_KINDS`` with at least ``KIND_MIN`` dev questions: the threshold
+    maximising balanced accuracy over them (ties: the one nearest ``general``)."""
+    out = {}
+    for kind in DECIDED_KINDS:
+        ks = [k for k, o in enumerate(observed) if answer_type(o.item.question) == kind]
+        ans = [k for k in ks if observed[k].item.answerable]
+        una = [k for k in ks if not observed[k].item.answerable]
+        if len(ks) < KIND_MIN or not ans or not una:
+            print(f"{kind}: {len(ans)} answerable, {len(una)} not: the general threshold")
+            continue
+
+        def balanced(t: float, ans: list[int] = ans, una: list[int] = una) -> float:
+            acc = np.mean([best_ok[k] and best_p[k] >= t for k in ans])
+            return float((acc + np.mean([best_p[k] < t for k in una])) / 2)
+
+        grid = [round(float(t), 2) for t in np.arange(0.05, 0.95, 0.01)]
+        out[kind] = max(grid, key=lambda t: (round(balanced(t), 6), -abs(t - general)))
+        print(
+            f"{kind}: threshold {out[kind]:.2f} on {len(ans)} answerable and {len(una)} "
+            f"unanswerable dev questions: balanced accuracy {balanced(out[kind]):.3f} "
+            f"(general threshold {general:.2f}: {balanced(general):.3f})"
         )
     return out
 
@@ -370,8 +420,10 @@ def fit_decision(
     idf: decide.Idf,
     span_model: spans.SpanModel,
     judged: list[float | None] | None = None,
+    kinds: list[Observed] | None = None,
 ) -> decide.DecisionModel:
-    """The decision model; with ``judged`` (``judge_observed``), the one with ``llm_yes``."""
+    """The decision model; with ``judged`` (``judge_observed``), the one with ``llm_yes``.
+    ``kinds`` (``observe_kinds``) only help fit the kinds' own thresholds."""
     x, y, owner = decision_rows(observed, idf, span_model)
     features = decide.FEATURES
     if judged is not None:
@@ -392,8 +444,22 @@ def fit_decision(
     for name, (acc, abst) in per.items():
         shown = "n/a" if abst is None else f"{abst:.3f}"
         print(f"  {name:16s} accuracy {acc:.3f}  abstention {shown}")
+    by_kind: dict[str, float] = {}
+    if kinds is not None:
+        xk, yk, ok = decision_rows(kinds, idf, span_model)
+        pooled = observed + kinds
+        pk = np.concatenate([p, logistic(xk, w)])
+        yk_all = np.concatenate([y, yk])
+        owners = np.concatenate([owner, ok + len(observed)])
+        kp, kok = best_per_question(len(pooled), pk, yk_all, owners)
+        by_kind = fit_kind_thresholds(pooled, kp, kok, threshold)
     return decide.DecisionModel(
-        tuple(float(v) for v in w), threshold, "dev splits", features, floor
+        tuple(float(v) for v in w),
+        threshold,
+        "dev splits",
+        features,
+        floor,
+        tuple(sorted(by_kind.items())),
     )
 
 
@@ -419,6 +485,7 @@ def save_decision(
         model.weights,
         threshold=round(model.threshold, 3),
         floor=model.floor,
+        kind_thresholds=dict(model.kind_thresholds),
         **extra,
     )
 
@@ -430,6 +497,9 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
     parser.add_argument(
         "--cache", type=Path, help="Pickle of the observed dev evidence: reused when present."
+    )
+    parser.add_argument(
+        "--kinds-cache", type=Path, help="Pickle of the observed kinds dev evidence: reused."
     )
     parser.add_argument("--judge-model", type=Path, help="GGUF of the local LLM to judge with.")
     parser.add_argument(
@@ -453,7 +523,13 @@ def main() -> None:
     span_model = fit_spans(observed, service.reader, get_extractor(settings.torch_threads))
     rounded = {k: round(v, 3) for k, v in span_model.params().items()}
     save(spans.SPAN_MODEL, spans.FEATURES, span_model.weights, **rounded)
-    model = fit_decision(observed, comps.bm25.idf, span_model)
+    if args.kinds_cache and args.kinds_cache.exists():
+        kinds = pickle.loads(args.kinds_cache.read_bytes())
+    else:
+        kinds = observe_kinds(service)
+        if args.kinds_cache:
+            args.kinds_cache.write_bytes(pickle.dumps(kinds))
+    model = fit_decision(observed, comps.bm25.idf, span_model, kinds=kinds)
     save_decision(decide.DECISION_MODEL, decide.FEATURES, model)
     if args.judge_model is None:
         return

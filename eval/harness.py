@@ -46,6 +46,15 @@ class GoldPart(BaseModel):
     answerable: bool = True
 
 
+class GoldSide(BaseModel):
+    """One side of a comparison item: its name and the sentences that state it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    key_sentences: list[str]
+
+
 class GoldItem(BaseModel):
     """One gold question; ``extra="forbid"`` so a typo like ``answer`` fails loudly."""
 
@@ -59,7 +68,9 @@ class GoldItem(BaseModel):
     history: list[ChatTurn] | None = None
     category: str | None = None
     parts: list[GoldPart] | None = None  # several questions in one (rag.kinds)
-    key_sentences: list[str] | None = None  # what a summary must quote
+    key_sentences: list[str] | None = None  # what a summary (or a why, a comparison) must quote
+    items: list[str] | None = None  # a list question's items
+    sides: list[GoldSide] | None = None  # a comparison's sides
 
     @model_validator(mode="after")
     def _consistent(self) -> GoldItem:
@@ -178,19 +189,47 @@ def outcome_of(item: GoldItem, result: AnswerResult | None, latency_s: float) ->
         squad_f1=squad_f1,
         confidence=result.confidence if result else None,
         tier=result.tier if result else None,
-        documents_f1=metrics.documents_f1(cited_ids, cited_titles, item.sources)
-        if item.category == "documents"
-        else None,
-        summary_coverage=metrics.coverage(answer, item.key_sentences)
-        if item.key_sentences
-        else None,
-        latest_ok=float(cited_ids[:1] == item.sources[:1] or (not item.sources and abstained))
-        if item.category == "latest"
-        else None,
-        parts_ok=metrics.parts_ok(answer, [(p.answers, p.answerable) for p in item.parts], REFUSAL)
-        if item.parts
-        else None,
+        **kind_scores(item, result, cited_ids, cited_titles),
     )
+
+
+def kind_scores(
+    item: GoldItem, result: AnswerResult | None, cited_ids: list[str], cited_titles: list[str]
+) -> dict[str, float | None]:
+    """The score of an answer of another kind than one fact (gold ``category``): only the
+    one its category asks for is set; a refused unanswerable item scores 1 in it."""
+    answer = result.answer if result else ""
+    abstained = bool(result and result.abstained)
+    refused_right = float(abstained) if not item.answerable else None
+    category = item.category
+    if category in ("documents", "timeline"):
+        f1 = metrics.documents_f1(cited_ids, cited_titles, item.sources)
+        if category == "timeline":
+            f1 = f1 if metrics.in_order(cited_ids, item.sources) else 0.0
+        return {f"{category}_f1": f1}
+    if category == "latest":
+        return {
+            "latest_ok": float(
+                cited_ids[:1] == item.sources[:1] or (not item.sources and abstained)
+            )
+        }
+    if item.parts:
+        answers = [(p.answers, p.answerable) for p in item.parts]
+        return {
+            "parts_ok": metrics.parts_ok(answer, answers, REFUSAL),
+            "parts_handled": metrics.parts_handled(answer, len(item.parts), REFUSAL),
+        }
+    if category == "list":
+        short = result.short_answer if result else None
+        scored = 0.0 if abstained else metrics.list_items_f1(answer, short, item.items or [])
+        return {"list_f1": scored if refused_right is None else refused_right}
+    if category == "compare" and item.sides:
+        sides = [side.key_sentences for side in item.sides]
+        return {"compare_coverage": metrics.sides_covered(answer, sides)}
+    if category in ("summary", "reason"):
+        covered = metrics.coverage(answer, item.key_sentences) if item.key_sentences else None
+        return {f"{category}_coverage": covered if refused_right is None else refused_right}
+    return {}
 
 
 def report_row(
@@ -238,6 +277,11 @@ def report_row(
         "parts_ok": outcome.parts_ok,
         "latest_ok": outcome.latest_ok,
         "summary_coverage": outcome.summary_coverage,
+        "parts_handled": outcome.parts_handled,
+        "list_f1": outcome.list_f1,
+        "timeline_f1": outcome.timeline_f1,
+        "reason_coverage": outcome.reason_coverage,
+        "compare_coverage": outcome.compare_coverage,
         "reciprocal_rank": outcome.reciprocal_rank,
         "supported_sentences": sum(outcome.supported),
         "total_sentences": len(outcome.supported),

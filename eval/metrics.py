@@ -35,8 +35,19 @@ Denominators, chosen so each metric answers one question about the system:
   own line, or refused there when the part is unanswerable.
 * ``latest_ok``: "the latest on X" questions (category ``latest``): 1 when the first cited
   document is the gold (newest) one, or when a question no briefing answers is refused.
-* ``summary_coverage``: questions with gold ``key_sentences``: the share of them the answer
-  quotes (compared after ``normalize``).
+* ``parts_handled``: the same questions: the share of parts that got their own line, with an
+  answer or with "the briefings don't say" (or the whole refused) - the issue's target.
+* ``summary_coverage``: "summarize X" questions (category ``summary``): the share of the gold
+  ``key_sentences`` the answer quotes (compared after ``normalize``).
+* ``list_f1``: list questions (category ``list``): item F1, recall the share of gold ``items``
+  the answer names, precision the share of the answer's items (its lines, or the pieces of its
+  short answer) that are gold items; a refused unanswerable list scores 1.
+* ``timeline_f1``: timeline questions: ``documents_f1``, or 0 when the cited documents are not
+  in the gold (date) order.
+* ``reason_coverage``: why/how questions (category ``reason``): share of the key sentences
+  quoted; a refused unanswerable one scores 1.
+* ``compare_coverage``: comparisons (category ``compare``): the share of sides whose key
+  sentences the answer quotes at least one of.
 * ``answer_tier_precision`` / ``guess_precision``: of the responses in that tier (answered
   at or above the decision's threshold; a best guess below it), the share that answered an
   answerable question correctly; ``guess_share``: every question, share of best guesses.
@@ -80,6 +91,11 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "parts_ok",
     "latest_ok",
     "summary_coverage",
+    "parts_handled",
+    "list_f1",
+    "timeline_f1",
+    "reason_coverage",
+    "compare_coverage",
 )
 """Every summary has exactly these keys; a value is ``None`` when no question qualifies."""
 
@@ -315,6 +331,11 @@ class Outcome:
     parts_ok: float | None = None  # several questions in one: share of parts handled right
     latest_ok: float | None = None  # "the latest on X": the newest briefing is cited first
     summary_coverage: float | None = None  # "summarize X": share of key sentences quoted
+    parts_handled: float | None = None  # several in one: share of parts answered or refused
+    list_f1: float | None = None  # list questions: item F1
+    timeline_f1: float | None = None  # timelines: documents F1 when in date order, else 0
+    reason_coverage: float | None = None  # why / how: share of key sentences quoted
+    compare_coverage: float | None = None  # comparisons: share of sides quoted
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -368,6 +389,11 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, float | int | None]:
         "parts_ok": _mean([o.parts_ok for o in outcomes]),
         "latest_ok": _mean([o.latest_ok for o in outcomes]),
         "summary_coverage": _mean([o.summary_coverage for o in outcomes]),
+        "parts_handled": _mean([o.parts_handled for o in outcomes]),
+        "list_f1": _mean([o.list_f1 for o in outcomes]),
+        "timeline_f1": _mean([o.timeline_f1 for o in outcomes]),
+        "reason_coverage": _mean([o.reason_coverage for o in outcomes]),
+        "compare_coverage": _mean([o.compare_coverage for o in outcomes]),
     }
     assert tuple(summary) == SUMMARY_KEYS
     return summary
@@ -404,3 +430,42 @@ def coverage(answer: str, key_sentences: Sequence[str]) -> float:
     """Share of ``key_sentences`` that stand in ``answer`` (both normalized)."""
     text = normalize(answer)
     return sum(normalize(k) in text for k in key_sentences) / len(key_sentences)
+
+
+def parts_handled(answer: str, parts: int, refusal: str) -> float:
+    """Share of ``parts`` that have their own non-empty line (an answer or ``refusal``); all of
+    them when the whole answer is ``refusal``."""
+    if answer.strip() == refusal:
+        return 1.0
+    lines = [line for line in answer.split("\n") if line.strip()]
+    return min(len(lines), parts) / parts if parts else 0.0
+
+
+def list_items_f1(answer: str, short_answer: str | None, gold_items: Sequence[str]) -> float:
+    """Item F1 of a list answer: recall over ``gold_items`` named in ``answer``; precision
+    over the answer's items (its lines, or the pieces of ``short_answer`` when it has one line)
+    that hold a gold item or stand in one."""
+    gold = [normalize(g) for g in gold_items]
+    text = normalize(answer)
+    recall = sum(_contains_phrase(text, g) for g in gold) / len(gold) if gold else 0.0
+    lines = [line for line in answer.split("\n") if line.strip()]
+    if len(lines) < 2 and short_answer:
+        lines = re.split(r",\s*(?:and\s+|or\s+)?|;\s*|\s+and\s+", short_answer)
+    said = [normalize(re.sub(r"\[\d+(?:,\s*\d+)*\]", "", line)) for line in lines]
+    said = [s for s in said if s]
+    right = sum(any(_contains_phrase(s, g) or _contains_phrase(g, s) for g in gold) for s in said)
+    precision = right / len(said) if said else 0.0
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def in_order(cited: Sequence[str], gold: Sequence[str]) -> bool:
+    """True when the cited documents that are gold stand in the gold order."""
+    rank = {doc: i for i, doc in enumerate(gold)}
+    seen = [rank[d] for d in dict.fromkeys(cited) if d in rank]
+    return seen == sorted(seen)
+
+
+def sides_covered(answer: str, sides: Sequence[Sequence[str]]) -> float:
+    """Share of ``sides`` (each a list of key sentences) with a key sentence in ``answer``."""
+    text = normalize(answer)
+    return sum(any(normalize(k) in text for k in side) for side in sides) / len(sides)

@@ -10,12 +10,17 @@
 - ``summary_evidence``: for "summarize X", the document's most central sentences, chosen by
   maximal marginal relevance (close to the document's mean sentence vector, far from the
   sentences already chosen), in document order.
+- ``list_items``: for "which countries ...", the items of the enumeration that holds the
+  reader's span ("Dravia, Ostrelle and Keld"), each to be cited on its own line.
+- ``naming_sentences`` / ``sides_draft``: for "compare X and Y", the sentences that name each
+  side, and one cited line per side's sentence.
 - ``merge_parts``: the answers to the parts of a several-questions-in-one question, one line
   each, citations renumbered so they stay distinct.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -76,15 +81,20 @@ def documents_draft(evidence: Sequence[Evidence], answerer: str) -> Draft:
     return Draft(text="\n".join(lines), answerer=answerer)
 
 
-def central_sentences(vectors: np.ndarray, k: int, diversity: float) -> list[int]:
+def central_sentences(
+    vectors: np.ndarray, k: int, diversity: float, lead: float = 0.0
+) -> list[int]:
     """Indices of ``k`` rows of unit ``vectors`` by maximal marginal relevance: each pick
-    maximises (1 - diversity) * similarity to the mean vector - diversity * its highest
-    similarity to a row already picked; returned in row order."""
+    maximises (1 - diversity) * (similarity to the mean vector + lead * how early the row
+    stands, 1 for the first and 0 past the last) - diversity * its highest similarity to a row
+    already picked; returned in row order. ``lead`` is news style: the first sentences say
+    what the story is."""
     if not len(vectors) or k <= 0:
         return []
     centre = vectors.mean(axis=0)
     centre /= np.linalg.norm(centre) or 1.0
-    relevance = vectors @ centre
+    early = 1.0 - np.arange(len(vectors)) / len(vectors)
+    relevance = vectors @ centre + lead * early
     picked: list[int] = []
     while len(picked) < min(k, len(vectors)):
         redundancy = (vectors @ vectors[picked].T).max(axis=1) if picked else 0.0
@@ -128,6 +138,97 @@ def lines_draft(evidence: Sequence[Evidence], answerer: str) -> Draft:
     return Draft(
         text="\n".join(f"{strip_citations(ev.text)} [{ev.n}]" for ev in evidence), answerer=answerer
     )
+
+
+# Between two items of an enumeration: ", ", ", and ", " and ", "; ", " or ".
+_ITEM_SEP = re.compile(r"\s*(?:,\s*(?:and|or)\s+|,\s*|;\s*|\s+(?:and|or)\s+)")
+# Between two names of a chain: a separator, maybe with "the" ("..., Japan, the Republic of").
+_CHAIN_SEP = re.compile(rf"(?:{_ITEM_SEP.pattern})(?:the\s+)?")
+# A name: capitalised words, with "of", "the", "de" ... between them ("Bank of Calvania").
+_NAME = re.compile(
+    r"[A-Z0-9](?:[\w'\u2019&-]|\.(?=\w))*(?:\s+(?:(?:of|the|de|del|la|le|van|von|for|du|al)\s+)*"
+    r"[A-Z0-9](?:[\w'\u2019&-]|\.(?=\w))*)*"
+)
+
+
+def _pieces(text: str, offset: int) -> list[tuple[int, int]]:
+    """(start, end) of the pieces of ``text`` between item separators, shifted by ``offset``."""
+    out, at = [], 0
+    for m in _ITEM_SEP.finditer(text):
+        out.append((offset + at, offset + m.start()))
+        at = m.end()
+    out.append((offset + at, offset + len(text)))
+    return [(a, b) for a, b in out if b > a]
+
+
+def _enumerates(text: str, pieces: Sequence[tuple[int, int]], offset: int) -> bool:
+    """Several items: a comma or semicolon separates them, or two one-word names ("Dravia and
+    Keld"); "Trade and Industry Ministry" is one name, not two items."""
+    if len(pieces) < 2:
+        return False
+    if re.search(r"[,;]", text):
+        return True
+    words = [len(text[a - offset : b - offset].split()) for a, b in pieces]
+    return words == [1, 1]
+
+
+def list_items(sentence: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of each item of the enumeration in ``sentence`` that holds the span
+    ``[start, end)``: the span's own items when it is a list, else the chain of names joined
+    by separators that the span stands in; just the span when it stands alone."""
+    span = sentence[start:end]
+    own = _pieces(span, start)
+    if _enumerates(span, own, start):
+        return own
+    names = list(_NAME.finditer(sentence))
+    chains: list[list[re.Match[str]]] = []
+    for name in names:
+        if chains and _CHAIN_SEP.fullmatch(sentence[chains[-1][-1].end() : name.start()]):
+            chains[-1].append(name)
+        else:
+            chains.append([name])
+    for chain in chains:
+        spans = [(m.start(), m.end()) for m in chain]
+        text = sentence[spans[0][0] : spans[-1][1]]
+        holds = any(a < end and start < b for a, b in spans)
+        if holds and _enumerates(text, spans, spans[0][0]):
+            return spans
+    return [(start, end)]
+
+
+def naming_sentences(name: str, chunks: Sequence[RetrievedChunk]) -> list[Evidence]:
+    """Every sentence of ``chunks`` that names all content terms of ``name``, unnumbered (n=0),
+    each once."""
+    wanted = set(terms(name))
+    out: list[Evidence] = []
+    seen: set[tuple[str, int]] = set()
+    for chunk in chunks:
+        for a, b in sentence_spans(chunk.text):
+            place = (chunk.doc_id, chunk.start_char + a)
+            if wanted and place not in seen and wanted <= set(terms(chunk.text[a:b])):
+                seen.add(place)
+                out.append(
+                    Evidence(
+                        n=0,
+                        chunk=chunk,
+                        text=chunk.text[a:b],
+                        start_char=place[1],
+                        end_char=chunk.start_char + b,
+                        score=1.0,
+                    )
+                )
+    return out
+
+
+def sides_draft(sides: Sequence[tuple[str, Sequence[Evidence]]], answerer: str) -> Draft:
+    """One line per sentence of each side, "Side: sentence [n]" (a side with none has no
+    line: the caller says the briefings don't say, which needs no verifying)."""
+    lines = [
+        f"{name}: {strip_citations(ev.text)} [{ev.n}]"
+        for name, evidence in sides
+        for ev in evidence
+    ]
+    return Draft(text="\n".join(lines), answerer=answerer)
 
 
 def _shift(text: str, by: int) -> str:

@@ -78,10 +78,14 @@ class Settings(BaseSettings):
     documents_max: int = 20
     latest_max: int = 3  # "the latest on X": this many newest documents
     # "Summarize X": this many sentences of the best-matching document (at least
-    # summary_min_words long), picked for centrality with this weight against redundancy.
+    # summary_min_words long), picked for centrality against redundancy (summary_diversity)
+    # with a prior for early sentences (summary_lead); None takes the values fitted on dev by
+    # scripts/fit_summary.py (rag/data/summary.json).
     summary_sentences: int = 5
     summary_min_words: int = 6
-    summary_diversity: float = 0.3
+    summary_diversity: float | None = None
+    summary_lead: float | None = None
+    compare_sentences: int = 2  # "compare X and Y": this many sentences per side
     rrf_k: int = 60
     evidence_sentences: int = 4
     # The cross-encoder (ms-marco-MiniLM-L-12-v2 int8, rag/rerank.py) reads this many

@@ -17,6 +17,7 @@ committed (``rag.answer.judge``, ``rag/data/decision-local-llm.json``), that mod
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -176,13 +177,18 @@ class DecisionModel:
     features: tuple[str, ...] = FEATURES
     # Below ``threshold`` and from ``floor`` up the service answers with a labelled best guess.
     floor: float | None = None
+    # The threshold for a kind of question (rag.kinds: "reason", "list") whose answers the
+    # model scores lower or higher than a fact's, fitted on that kind's dev questions.
+    kind_thresholds: tuple[tuple[str, float], ...] = ()
 
     @classmethod
     def load(
         cls, path: Path = DECISION_MODEL, features: tuple[str, ...] = FEATURES
     ) -> DecisionModel:
         weights, (threshold, floor), fitted_on = load_fitted(path, features, ["threshold", "floor"])
-        return cls(weights, threshold, fitted_on, features, floor)
+        kinds = json.loads(path.read_text(encoding="utf-8")).get("kind_thresholds", {})
+        by_kind = tuple((str(k), float(v)) for k, v in sorted(kinds.items()))
+        return cls(weights, threshold, fitted_on, features, floor, by_kind)
 
     @property
     def judged(self) -> bool:
@@ -231,8 +237,11 @@ class AnswerDecider:
         fitted = self.model.threshold if self.model else 0.5
         self.threshold = fitted if threshold is None else threshold
         fitted_floor = self.model.floor if self.model and self.model.floor is not None else 1.0
-        # A threshold set by hand moves the floor with it (no guesses above the threshold).
+        # A threshold set by hand moves the floor with it (no guesses above the threshold),
+        # and holds for every kind of question.
         self.floor = min(self.threshold, fitted_floor if floor is None else floor)
+        by_kind = self.model.kind_thresholds if self.model and threshold is None else ()
+        self.kind_thresholds = dict(by_kind)
         self.consider = consider
         self.llm_judge = judge
 
@@ -261,8 +270,18 @@ class AnswerDecider:
     def answers(self, assessment: Assessment) -> bool:
         return assessment.confidence >= self.threshold
 
-    def tier(self, assessment: Assessment) -> Literal["answer", "guess", "refusal"]:
-        """answer from the threshold up, a best guess from the floor up, else refuse."""
-        if assessment.confidence >= self.threshold:
+    def threshold_for(self, kind: str = "fact") -> float:
+        """The answer threshold for ``kind`` of question (the fitted one when it has one)."""
+        return self.kind_thresholds.get(kind, self.threshold)
+
+    def floor_for(self, kind: str = "fact") -> float:
+        """The best-guess floor for ``kind``: never above its threshold."""
+        return min(self.floor, self.threshold_for(kind))
+
+    def tier(
+        self, assessment: Assessment, kind: str = "fact"
+    ) -> Literal["answer", "guess", "refusal"]:
+        """answer from the kind's threshold up, a best guess from its floor up, else refuse."""
+        if assessment.confidence >= self.threshold_for(kind):
             return "answer"
-        return "guess" if assessment.confidence >= self.floor else "refusal"
+        return "guess" if assessment.confidence >= self.floor_for(kind) else "refusal"

@@ -18,6 +18,12 @@ from rag.text import scrub_surrogates
 InputText = Annotated[str, AfterValidator(scrub_surrogates)]
 
 
+# What kind of answer a question wants (rag.kinds recognises it from the wording).
+AnswerType = Literal[
+    "fact", "documents", "latest", "timeline", "summary", "parts", "list", "reason", "compare"
+]
+
+
 class Provenance(BaseModel):
     """Where a text comes from: the same fields on a stored document and on its chunks."""
 
@@ -227,13 +233,16 @@ class AnswerResult(BaseModel):
         "span (the short answer), answer, cite, verify, total",
     )
     note: str | None = None
-    answer_type: Literal["fact", "documents", "latest", "timeline", "summary", "parts"] = Field(
+    answer_type: AnswerType = Field(
         default="fact",
         description="fact: one answer; documents: the briefings that name what was asked "
         "about, one cited line each; latest: the newest of them first, with their dates; "
         "timeline: all of them in date order; "
         "summary: the central sentences of the document asked about, one cited line each; "
-        "parts: several questions in one, answered one per line",
+        "parts: several questions in one, answered one per line; list: every item the "
+        "evidence gives, one cited line each (short_answer is the list as written); reason: "
+        "the sentences that state why or how, cited, with no short_answer; compare: each "
+        "side's cited sentences, one line each",
     )
     leads: bool = Field(
         default=False,

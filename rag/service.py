@@ -17,26 +17,15 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import contextmanager
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from rag.answer.base import Answerer, Drafting, Judging, Quoting, Rewriting, Streaming
 from rag.cite import answer_sentences, build_citations, keep_cited
 from rag.components import Components
-from rag.compose import (
-    central_sentences,
-    documents_draft,
-    lines_draft,
-    mentions,
-    merge_parts,
-    newest_first,
-    oldest_first,
-    summary_evidence,
-    summary_sentences,
-)
 from rag.decide import AnswerDecider, Assessment, judged_model
 from rag.guard import screen_question
-from rag.kinds import AnswerType, answer_type, documents_topic, split_parts
+from rag.kind_answers import KindAnswers
+from rag.kinds import answer_type, documents_topic
 from rag.read import annotate, read_chunks
 from rag.refusal import REFUSAL, Refusal, refuse
 from rag.rerank import by_evidence
@@ -53,6 +42,7 @@ from rag.schema import (
 )
 from rag.steps import Steps, build_steps, document_texts
 from rag.text import lead_in, terms
+from rag.timing import timed
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -97,6 +87,7 @@ class QAService:
         self.judged_deciders = self._judged_deciders()
         # Called with each verified answer (the API's metrics and access log subscribe).
         self.on_answer: list[Callable[[AnswerResult], None]] = []
+        self.kinds = KindAnswers(self)
 
     # --- the stored collection, for the API (routes never reach into the store) -------------
     def documents(self) -> list[DocumentMeta]:
@@ -185,7 +176,7 @@ class QAService:
         q = Query.of(query, **fields)
         question, history, answerer = q.question, q.history, q.answerer
         timings: dict[str, float] = {}
-        with _timed(timings, "rewrite"):
+        with timed(timings, "rewrite"):
             standalone = standalone_question(question, history)
             if answerer is not None:
                 standalone = self._rewrite(answerer, question, history or []) or standalone
@@ -198,23 +189,24 @@ class QAService:
         result.timings = timings  # pydantic copies on construction; keep filling the same dict
         if screen_question(question):
             return refuse(result, Refusal.OUT_OF_SCOPE), []
-        with _timed(timings, "retrieve"):
+        with timed(timings, "retrieve"):
             result.retrieved = self.retrieve(standalone, q.top_k, q.filters)
         evidence = self.evidence(standalone, result.retrieved, timings)
         if self.settings.sources_by_evidence:
             result.retrieved = by_evidence(result.retrieved, evidence)
-        with _timed(timings, "decide"):
+        with timed(timings, "decide"):
             judged = self.assess(standalone, evidence, answerer)
         if not judged:
             return refuse(result, Refusal.NO_EVIDENCE), []
         best = judged[0]
         result.confidence = best.confidence
         decider = self.decider_for(answerer)
-        result.tier = decider.tier(best)
+        kind = answer_type(question) if self.settings.answer_kinds else "fact"
+        result.tier = decider.tier(best, kind)
         if result.tier == "refusal":
-            why = f"confidence {best.confidence:.2f} < {decider.floor:.2f}"
+            why = f"confidence {best.confidence:.2f} < {decider.floor_for(kind):.2f}"
             return refuse(result, Refusal.LOW_CONFIDENCE, why), []
-        with _timed(timings, "span"):
+        with timed(timings, "span"):
             span = self.reader.read(standalone, best.evidence, best.reading)
         short_threshold, lead_threshold = self.reader.thresholds()
         if span and span.probability >= short_threshold:
@@ -232,12 +224,12 @@ class QAService:
         timings = timings if timings is not None else {}
         read = []
         if self.chunk_reader is not None and chunks:
-            with _timed(timings, "read"):
+            with timed(timings, "read"):
                 top = chunks[: self.settings.reader_chunks]
                 read = read_chunks(self.chunk_reader, question, top, self._before(top))
         ranked = self.settings.reader_pinned
         pinned = [(s.chunk.doc_id, s.start, s.end) for s in read[:ranked]]
-        with _timed(timings, "select_evidence"):
+        with timed(timings, "select_evidence"):
             evidence = self.selector.select(question, chunks, timings, pinned)
         return annotate(evidence, read, ranked) if read else evidence
 
@@ -261,8 +253,8 @@ class QAService:
 
         Streaming answerers' tokens are passed on live; the final result may differ from them
         when verification drops a sentence, and clients should show the final ``answer``.
-        Several questions in one are answered part by part, and "which briefings mention X"
-        as a cited list of documents (``rag.kinds``, ``rag.compose``).
+        A question of another kind than one fact (several in one, "which briefings mention
+        X", a list, a summary, a comparison, a why) is answered by ``rag.kind_answers``.
         """
         started = time.perf_counter()
         q = Query.of(query, **fields)
@@ -270,95 +262,22 @@ class QAService:
         topic = documents_topic(q.question)
         # A screened question takes the one-answer path, whose guard refuses it; so does a
         # topic question whose topic has no content term to look for.
-        if screen_question(q.question) or (kind not in ("fact", "parts") and not terms(topic)):
+        topical = kind in ("documents", "latest", "timeline", "summary")
+        if screen_question(q.question) or (topical and not terms(topic)):
             kind = "fact"
-        if kind == "parts":
-            result = self._ask_parts(q, split_parts(q.question))
-            yield result.answer
-        elif kind == "summary":
-            result = self._summary(q, topic)
-            yield result.answer
-        elif kind in ("documents", "latest", "timeline"):
-            result = self._which_documents(q, topic, kind)
-            yield result.answer
-        else:
+        if kind == "fact":
             result = yield from self._answer_stream(q)
+        else:
+            result = self.kinds.answer(kind, q, topic)
+            yield result.answer
         result.timings["total"] = round(time.perf_counter() - started, 4)
         for hook in self.on_answer:
             hook(result)
         yield result
 
-    def _ask_parts(self, q: Query, parts: list[str]) -> AnswerResult:
-        """Each part answered in turn, the earlier parts as its conversation (so "it" in the
-        second part names what the first asked about), merged into one answer."""
-        history = list(q.history or [])
-        results = []
-        for part in parts:
-            r = _drained(
-                self._answer_stream(q.model_copy(update={"question": part, "history": history}))
-            )
-            results.append(r)
-            history += [
-                ChatTurn(role="user", content=part),
-                ChatTurn(role="assistant", content=r.answer),
-            ]
-        standalone = " ".join(r.standalone_question for r in results)
-        whole = _unanswered(q, "parts", standalone)
-        whole.timings = _summed([r.timings for r in results])
-        if all(r.abstained for r in results):
-            first = results[0]
-            why = Refusal(first.refusal) if first.refusal else Refusal.LOW_CONFIDENCE
-            return refuse(whole, why, "no part of the question is answered")
-        return whole.model_copy(update=merge_parts(parts, results))
-
-    def _which_documents(
-        self, q: Query, topic: str, kind: Literal["documents", "latest", "timeline"]
-    ) -> AnswerResult:
-        """The documents that name ``topic``, each with its first such sentence, cited; for
-        ``latest`` only the newest few, newest first; for ``timeline`` all in date order
-        (each line says its date)."""
-        result = _unanswered(q, kind)
-        with _timed(result.timings, "retrieve"):
-            k = max(q.top_k or 0, self.settings.documents_top_k)
-            result.retrieved = self.retriever.retrieve(topic, k, q.filters)
-        evidence = mentions(topic, result.retrieved, self.settings.documents_max)
-        if kind == "latest":
-            evidence = newest_first(evidence, self.settings.latest_max)
-        elif kind == "timeline":
-            evidence = oldest_first(evidence)
-        if not evidence:
-            return refuse(result, Refusal.NO_EVIDENCE, f"no briefing names {topic!r}")
-        result = result.model_copy(update={"tier": "answer", "confidence": 1.0})
-        draft = documents_draft(evidence, self.extractive.name)
-        return self.finish(result, draft, evidence)
-
-    def _summary(self, q: Query, topic: str) -> AnswerResult:
-        """The central sentences of the document that best matches ``topic``, cited."""
-        result = _unanswered(q, "summary")
-        with _timed(result.timings, "retrieve"):
-            result.retrieved = self.retrieve(topic, q.top_k, q.filters)
-        stored = self.document(result.retrieved[0].doc_id) if result.retrieved else None
-        if stored is None:
-            return refuse(result, Refusal.NO_EVIDENCE, f"no briefing matches {topic!r}")
-        meta, text = stored
-        s = self.settings
-        spans = summary_sentences(text, s.summary_min_words)
-        with _timed(result.timings, "select_evidence"):
-            vectors = self.components.embedder.embed_texts([text[a:b] for a, b in spans])
-            picked = central_sentences(vectors, s.summary_sentences, s.summary_diversity)
-        doc = RetrievedChunk(
-            chunk_id=f"{meta.doc_id}:whole",
-            doc_id=meta.doc_id,
-            text=text,
-            start_char=0,
-            end_char=len(text),
-            **meta.model_dump(include={"title", "date", "source", "url", "content_hash"}),
-        )
-        evidence = summary_evidence(doc, spans, picked)
-        if not evidence:
-            return refuse(result, Refusal.NO_EVIDENCE, f"nothing to summarize in {meta.doc_id}")
-        result = result.model_copy(update={"tier": "answer", "confidence": 1.0})
-        return self.finish(result, lines_draft(evidence, self.extractive.name), evidence)
+    def answer_one(self, q: Query) -> AnswerResult:
+        """The one-answer path, its text deltas dropped (a part of several questions)."""
+        return _drained(self._answer_stream(q))
 
     def _answer_stream(self, q: Query) -> Generator[str, None, AnswerResult]:
         """The one-answer path: yields text deltas, returns the verified result."""
@@ -373,7 +292,7 @@ class QAService:
             quoting = isinstance(impl, Quoting)
             shown = [e for e in evidence if not e.suspect or quoting]
             streaming = impl if isinstance(impl, Streaming) else None
-            with _timed(result.timings, "answer"):
+            with timed(result.timings, "answer"):
                 if isinstance(impl, Quoting):
                     lead = result.short_answer if result.leads else None
                     draft = impl.quote(result.standalone_question, shown, lead)
@@ -459,9 +378,9 @@ class QAService:
                 attempt = attempt.model_copy(
                     update={"fell_back": True, "note": f"{draft.answerer} answer not supported"}
                 )
-            with _timed(timings, "cite"):
+            with timed(timings, "cite"):
                 text, citations = build_citations(attempt.text, evidence, self.components.store)
-            with _timed(timings, "verify"):
+            with timed(timings, "verify"):
                 support = self.verifier.check(answer_sentences(text), citations)
             kept = [s for s in support if s.supported]
             if kept:
@@ -541,17 +460,6 @@ STEPS = (
 )
 
 
-def _unanswered(q: Query, kind: AnswerType, standalone: str | None = None) -> AnswerResult:
-    """The result a kind of answer starts from: neither an answer nor a refusal yet."""
-    return AnswerResult(
-        question=q.question,
-        standalone_question=standalone or q.question,
-        answer="",
-        answerer="none",
-        answer_type=kind,
-    )
-
-
 def _drained(stream: Generator[str, None, AnswerResult]) -> AnswerResult:
     """The result a one-answer stream returns, its text deltas dropped."""
     while True:
@@ -559,21 +467,3 @@ def _drained(stream: Generator[str, None, AnswerResult]) -> AnswerResult:
             next(stream)
         except StopIteration as done:
             return done.value
-
-
-def _summed(timings: list[dict[str, float]]) -> dict[str, float]:
-    """Per-step seconds over several answers (the parts of one question)."""
-    out: dict[str, float] = {}
-    for t in timings:
-        for step, seconds in t.items():
-            out[step] = round(out.get(step, 0.0) + seconds, 4)
-    return out
-
-
-@contextmanager
-def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[step] = round(timings.get(step, 0.0) + time.perf_counter() - start, 4)

@@ -55,3 +55,25 @@ def test_the_judge_column_marks_each_questions_first_sentence_only() -> None:
     owner = np.array([0, 0, 0, 1, 2, 2])
     column = judge_column(owner, [5.0, None, -20.0])
     assert column[:, 0].tolist() == [1.0, 0.0, 0.0, 0.0, -2.0, 0.0]
+
+
+def test_a_kind_gets_its_own_threshold_only_with_enough_dev_questions() -> None:
+    from eval.calibrate import KIND_MIN, fit_kind_thresholds
+
+    def why(n: int, answerable: bool) -> Observed:
+        item = GoldItem(
+            id=f"why-{n}",
+            question=f"Why did question {n} happen?",
+            answers=["x"] if answerable else [],
+            answerable=answerable,
+        )
+        return Observed("a", item, item.question, [])
+
+    # Why-questions score low: the right ones at 0.5, the unanswerable at 0.2.
+    n = KIND_MIN
+    observed = [why(k, k % 3 != 0) for k in range(n)]
+    best_p = np.array([0.5 if o.item.answerable else 0.2 for o in observed])
+    best_ok = np.array([o.item.answerable for o in observed])
+    found = fit_kind_thresholds(observed, best_p, best_ok, general=0.6)
+    assert 0.2 < found["reason"] <= 0.5 and "list" not in found
+    assert fit_kind_thresholds(observed[: n - 1], best_p, best_ok, general=0.6) == {}

@@ -183,3 +183,29 @@ def test_coverage_counts_the_key_sentences_an_answer_quotes() -> None:
     answer = "The bridge opened on 3 May. [1]\nIt carries two tram tracks, a cycle path. [2]"
     keys = ["The bridge opened on 3 May.", "It carries two tram tracks, a cycle path.", "Nope."]
     assert coverage(answer, keys) == 2 / 3
+
+
+def test_list_f1_counts_named_gold_items_and_the_answers_own_items() -> None:
+    gold = ["Dravia", "Ostrelle", "Keld"]
+    assert metrics.list_items_f1("Dravia [1]\nOstrelle [1]\nKeld [1]", None, gold) == 1.0
+    two_of_three = metrics.list_items_f1("Dravia [1]\nKeld [1]\nBrenn [2]", None, gold)
+    assert math.isclose(two_of_three, 2 / 3)  # precision 2/3, recall 2/3
+    # one quoted sentence: its items are the short answer's pieces
+    quoted = metrics.list_items_f1(
+        "Dravia, Ostrelle and Keld signed. [1]", "Dravia, Ostrelle", gold
+    )
+    assert math.isclose(quoted, 1.0)  # all three named; both short-answer pieces are gold
+
+
+def test_parts_handled_wants_a_line_per_part_or_a_refusal() -> None:
+    refusal = "The briefings don't say."
+    assert metrics.parts_handled(f"Who? Ada [1]\nWhen? {refusal}", 2, refusal) == 1.0
+    assert metrics.parts_handled("Who? Ada [1]", 2, refusal) == 0.5
+    assert metrics.parts_handled(refusal, 2, refusal) == 1.0
+
+
+def test_timeline_order_and_compare_sides() -> None:
+    assert metrics.in_order(["a", "x", "b", "b"], ["a", "b", "c"])
+    assert not metrics.in_order(["b", "a"], ["a", "b"])
+    sides = [["Dravia spent 4 million."], ["Keld spent 2 million.", "Keld saved."]]
+    assert metrics.sides_covered("Keld: Keld saved. [2]", sides) == 0.5

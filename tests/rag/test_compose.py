@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from rag.compose import documents_draft, mentions, merge_parts
+import numpy as np
+import pytest
+
+from rag.compose import (
+    documents_draft,
+    list_items,
+    mentions,
+    merge_parts,
+    naming_sentences,
+    sides_draft,
+)
 from rag.refusal import Refusal, refuse
 from rag.schema import AnswerResult, Citation, RetrievedChunk, SentenceSupport
 
@@ -141,3 +151,53 @@ def test_oldest_first_puts_dated_documents_in_order_and_undated_last() -> None:
     ]
     found = oldest_first(mentions("Keld", chunks, limit=5))
     assert [(e.chunk.doc_id, e.n) for e in found] == [("old", 1), ("new", 2), ("none", 3)]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "span", "items"),
+    [
+        (
+            "The compact was signed by Dravia, Ostrelle and Keld on 3 May.",
+            "Ostrelle",
+            ["Dravia", "Ostrelle", "Keld"],
+        ),
+        ("It grows wheat, barley and rye.", "wheat, barley and rye", ["wheat", "barley", "rye"]),
+        (
+            "Members are Fiji, Japan, the Republic of Korea and Vietnam.",
+            "Japan",
+            ["Fiji", "Japan", "Republic of Korea", "Vietnam"],
+        ),
+        ("Delegates from Brenn and Ostal met.", "Brenn", ["Brenn", "Ostal"]),
+        ("The Trade and Industry Ministry objected.", "Trade and Industry Ministry", None),
+        ("Dravia, a coastal state, objected.", "Dravia", None),
+    ],
+)
+def test_list_items_are_the_enumeration_that_holds_the_span(
+    sentence: str, span: str, items: list[str] | None
+) -> None:
+    start = sentence.index(span)
+    found = [sentence[a:b] for a, b in list_items(sentence, start, start + len(span))]
+    assert found == (items or [span])
+
+
+def test_sides_draft_cites_each_sides_sentences() -> None:
+    chunks = [_chunk("a", "Keld was quiet. Dravia spent 4 million. Dravia won."), _chunk("b", "")]
+    found = naming_sentences("Dravia", chunks)
+    assert [(e.text, e.start_char) for e in found] == [
+        ("Dravia spent 4 million.", 116),
+        ("Dravia won.", 140),
+    ]
+    ev = found[0].model_copy(update={"n": 1})
+    draft = sides_draft([("Dravia", [ev]), ("Keld", [])], "extractive")
+    assert draft.text.split("\n") == ["Dravia: Dravia spent 4 million. [1]"]
+
+
+def test_a_lead_weight_prefers_the_first_sentences() -> None:
+    from rag.compose import central_sentences
+
+    # Four sentences equally central; without a lead prior the tie goes to the first found,
+    # with one the picks are the earliest.
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    assert central_sentences(vectors, 2, 0.0, lead=0.5) == [0, 1]
+    assert central_sentences(vectors[::-1].copy(), 2, 0.0, lead=0.5) == [0, 1]

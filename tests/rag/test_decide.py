@@ -163,3 +163,17 @@ def test_without_a_judged_fit_local_llm_gets_no_judge() -> None:
         assert model.weights[JUDGED_FEATURES.index("llm_yes")] > 0
     else:
         assert local_judge(Settings(llm_judge=True), fitted=False) is None
+
+
+def test_a_kind_with_its_own_threshold_is_decided_by_it() -> None:
+    weights = [0.0] * len(FEATURES)  # every sentence at probability 0.5
+    model = DecisionModel(
+        tuple(weights), threshold=0.6, floor=0.6, kind_thresholds=(("reason", 0.45),)
+    )
+    decider = AnswerDecider(model=model)
+    [judged] = decider.judge("Why did Dravia leave?", [_ev("Dravia left over the levy.", 1.0)])
+    assert decider.tier(judged) == "refusal"
+    assert decider.tier(judged, "reason") == "answer"
+    assert decider.floor_for("reason") == 0.45 and decider.floor_for("list") == 0.6
+    by_hand = AnswerDecider(model=model, threshold=0.7)  # a threshold set by hand holds for all
+    assert by_hand.tier(judged, "reason") == "refusal"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.kinds import answer_type, documents_topic, split_parts
+from rag.kinds import answer_type, compare_sides, documents_topic, split_parts
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,7 @@ def test_several_questions_are_split_into_parts(question: str, parts: list[str] 
     [
         "Who represented India at the Finance Ministerial?",
         "When and where was the treaty signed?",  # one question about two things
-        "Which countries signed the accord?",
+        "Which country hosted the accord talks?",
         "Who did Vance and Ortega meet?",
         "What was discussed and agreed at the meeting?",
     ],
@@ -67,6 +67,48 @@ def test_one_question_stays_one_fact(question: str) -> None:
     assert documents_topic(question) == ""
 
 
-def test_a_latest_figure_or_a_how_question_is_still_a_fact() -> None:
+def test_a_latest_figure_or_a_how_many_question_is_still_a_fact() -> None:
     assert answer_type("What is the latest figure for turnout?") == "fact"
-    assert answer_type("How did the tunnel flood?") == "fact"
+    assert answer_type("How many stations did the tunnel flood?") == "fact"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which countries signed the accord?", "list"),
+        ("Who attended the Lindqvist summit?", "list"),
+        ("Name the three ministers who resigned", "list"),
+        ("What are the risks the memo lists?", "list"),
+        ("Which people did the inquiry interview?", "list"),
+        ("Which process did the board follow?", "fact"),  # not a plural
+        # points of contention are a list of facts, not a summary of a briefing
+        ("What are the main points of contention between Dravia and Keld?", "list"),
+        ("Why did Ostrelle not send an observer?", "reason"),
+        ("How did the council pay for the bridge?", "reason"),
+        ("What caused the tunnel to flood?", "reason"),
+        ("How long did the flood last?", "fact"),
+    ],
+)
+def test_lists_and_reasons_are_recognised(question: str, kind: str) -> None:
+    assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "sides"),
+    [
+        (
+            "Compare Aldous Rail Group and Vantor Shipyards",
+            ["Aldous Rail Group", "Vantor Shipyards"],
+        ),
+        (
+            "How does the Corran link compare with the Varn upgrade in cost?",
+            ["the Corran link", "the Varn upgrade"],
+        ),
+        ("What is the difference between Dravia and Keld?", ["Dravia", "Keld"]),
+        ("Ferrin versus Halden", ["Ferrin", "Halden"]),
+    ],
+)
+def test_a_comparison_names_its_two_sides(question: str, sides: list[str]) -> None:
+    assert answer_type(question) == "compare"
+    assert compare_sides(question) == sides
+    assert compare_sides("Who compared the two plans?") == []
