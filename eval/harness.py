@@ -154,7 +154,12 @@ def outcome_of(item: GoldItem, result: AnswerResult | None, latency_s: float) ->
     ret_titles = [r.title for r in result.retrieved] if result else []
 
     if item.answerable:
-        matched = metrics.is_correct(answer, item.answers)
+        # A list answer names its items one per line; its short answer is the list as the
+        # quote writes it ("A, B and C"), which is what a gold answer holds.
+        short_answer = (result.short_answer if result else None) or ""
+        matched = metrics.is_correct(answer, item.answers) or metrics.is_correct(
+            short_answer, item.answers
+        )
         correct = matched and not abstained and result is not None
         f1 = metrics.token_f1(answer, item.answers)
         em = metrics.exact_match(answer, item.answers)

@@ -162,14 +162,16 @@ def _pieces(text: str, offset: int) -> list[tuple[int, int]]:
 
 
 def _enumerates(text: str, pieces: Sequence[tuple[int, int]], offset: int) -> bool:
-    """Several items: a comma or semicolon separates them, or two one-word names ("Dravia and
-    Keld"); "Trade and Industry Ministry" is one name, not two items."""
+    """Several items: a comma or semicolon separates them, or "and" joins two names."""
     if len(pieces) < 2:
         return False
     if re.search(r"[,;]", text):
         return True
-    words = [len(text[a - offset : b - offset].split()) for a, b in pieces]
-    return words == [1, 1]
+    # Two proper names joined by "and" are two items in a list answer ("Yara Nwosu and Piet
+    # Halvorsen"); two plain words are one phrase ("research and development").
+    return len(pieces) == 2 and all(
+        _NAME.fullmatch(text[a - offset : b - offset]) for a, b in pieces
+    )
 
 
 def list_items(sentence: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -151,6 +151,13 @@ def _wants_list(question: str) -> bool:
     return noun.endswith("s") and len(noun) > 3 and not _NOT_PLURAL.search(noun)
 
 
+def _bare(side: str) -> str:
+    """A side as a label: no end punctuation, no leading "the", no trailing "'s"."""
+    side = side.strip().rstrip("?.! ").strip()
+    side = re.sub(r"^the\s+", "", side, flags=re.IGNORECASE)
+    return re.sub(r"['\u2019]s$", "", side)
+
+
 def compare_sides(question: str) -> list[str]:
     """The two things a comparison question compares ("Compare X and Y" gives [X, Y]), or []
     when it is not one."""
@@ -161,8 +168,7 @@ def compare_sides(question: str) -> list[str]:
     x, y = next((m.group(a), m.group(b)) for a, b in pairs if m.group(a) is not None)
     # "... with Y in cost?", "... and Y, the two founders": what follows Y is not Y.
     y = re.sub(r"(?:,|\s+(?:in|on|over|for)\s+(?:terms\s+of\s+)?).*$", "", y)
-    sides = [x.strip(), y.strip()]
-    sides = [s.rstrip("?.! ").strip() for s in sides]
+    sides = [_bare(x), _bare(y)]
     return sides if all(side.split() for side in sides) else []
 
 
@@ -190,7 +196,7 @@ def first_name(phrase: str) -> str:
     "Tessel Lithium"; a possessive loses its "'s"), or "" when it names nothing: what a
     phrase that no sentence states word for word is most surely about."""
     for m in _NAMED.finditer(phrase):
-        name = re.sub(r"['\u2019]s$", "", m.group(0))
+        name = re.split(r"['\u2019]s\b", m.group(0))[0]
         if name.lower() not in _NOT_NAMES:
             return name
     return ""

@@ -25,7 +25,7 @@ STEPS = {
 }
 # Wiring, not steps: they build steps from settings (rag.steps builds the question path;
 # the registry builds answerers, with the judged decision model when one is committed).
-WIRING = {"rag.steps", "rag.service", "rag.answer.registry"}
+WIRING = {"rag.steps", "rag.service", "rag.kind_answers", "rag.answer.registry"}
 
 
 def _module(path: Path) -> str:

@@ -376,3 +376,25 @@ def test_markdown_clips_long_answers_but_json_keeps_them(tmp_path: Path, gold_pa
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert all(r["answer"].endswith("END") for r in report["per_question"])
     assert report["summary"]["abstention_accuracy"] == 0.0
+
+
+def test_a_list_answer_is_right_when_its_short_answer_holds_the_gold_list() -> None:
+    item = harness.GoldItem(
+        id="l1",
+        question="Which states signed?",
+        answers=["Dravia, Ostrelle and Keld"],
+        items=["Dravia", "Ostrelle", "Keld"],
+        category="list",
+    )
+    result = AnswerResult(
+        question=item.question,
+        standalone_question=item.question,
+        answer="Dravia [1]\nOstrelle [1]\nKeld [1]",
+        short_answer="Dravia, Ostrelle and Keld",
+        answerer="extractive",
+        answer_type="list",
+    )
+    outcome = harness.outcome_of(item, result, 0.1)
+    assert outcome.correct and outcome.list_f1 == 1.0
+    wrong = result.model_copy(update={"answer": "Brenn [1]", "short_answer": "Brenn"})
+    assert not harness.outcome_of(item, wrong, 0.1).correct

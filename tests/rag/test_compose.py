@@ -168,7 +168,12 @@ def test_oldest_first_puts_dated_documents_in_order_and_undated_last() -> None:
             ["Fiji", "Japan", "Republic of Korea", "Vietnam"],
         ),
         ("Delegates from Brenn and Ostal met.", "Brenn", ["Brenn", "Ostal"]),
-        ("The Trade and Industry Ministry objected.", "Trade and Industry Ministry", None),
+        ("Funds go to research and development.", "research and development", None),
+        (
+            "It was founded by Yara Nwosu and Piet Halvorsen in 2027.",
+            "Yara Nwosu and Piet Halvorsen",
+            ["Yara Nwosu", "Piet Halvorsen"],
+        ),
         ("Dravia, a coastal state, objected.", "Dravia", None),
     ],
 )
