@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from rag.schema import DocumentMeta, Filters
+from rag.schema import DocumentMeta, Filters, RetrievedChunk
 from rag.store.chroma_client import BATCH, DUMMY_VECTOR
 from rag.store.chroma_records import (
     ChunkRecord,
     Consistency,
+    _chunk,
     _chunk_meta,
     _doc_meta,
     _page_meta,
@@ -21,6 +22,18 @@ from rag.store.chroma_vectors import ChromaVectors
 
 class ChromaDocuments(ChromaVectors):
     """The ``docs`` collection, and writes that switch a document's version all at once."""
+
+    def all_chunks(self) -> list[RetrievedChunk]:
+        """Every committed chunk with text and metadata (BM25 rebuilds read this), in pages."""
+        hashes = self.document_hashes()
+        out: list[RetrievedChunk] = []
+        for got in self._all_chunk_pages(["documents", "metadatas"]):
+            out.extend(
+                _chunk(i, d, m, None)
+                for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+                if hashes.get(str(m.get("doc_id"))) == m.get("content_hash")
+            )
+        return out
 
     def document_hashes(self) -> dict[str, str]:
         got = self._call(self.docs.get, include=["metadatas"])

@@ -21,11 +21,8 @@ _EMBEDDER = "embedder"  # the state record naming the embedding backend
 
 
 class ChromaVectors(ChromaClient):
-    """The ``chunks`` collection. ``all_chunks`` and ``committed`` read the document records
-    (``ChromaDocuments``), which say which version of each document is committed."""
-
-    def document_hashes(self) -> dict[str, str]:
-        raise NotImplementedError  # ChromaDocuments
+    """The ``chunks`` collection; ``ChromaDocuments`` adds the document records, which say
+    which version of each document is committed (and so which chunks ``all_chunks`` gives)."""
 
     def write_chunks(self, items: list[tuple[DocumentMeta, str, list[ChunkRecord]]]) -> None:
         """The new versions' chunks, beside any old ones: invisible until ``commit``.
@@ -110,18 +107,6 @@ class ChromaVectors(ChromaClient):
 
     def count_chunks(self) -> int:
         return int(self._call(self.chunks.count))
-
-    def all_chunks(self) -> list[RetrievedChunk]:
-        """Every committed chunk with text and metadata (BM25 rebuilds read this), in pages."""
-        hashes = self.document_hashes()
-        out: list[RetrievedChunk] = []
-        for got in self._all_chunk_pages(["documents", "metadatas"]):
-            out.extend(
-                _chunk(i, d, m, None)
-                for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-                if hashes.get(str(m.get("doc_id"))) == m.get("content_hash")
-            )
-        return out
 
     def committed(self, chunks: list[RetrievedChunk]) -> list[RetrievedChunk]:
         """Only the chunks of the versions their records name (one small read)."""
