@@ -78,3 +78,26 @@ def test_a_comparison_cites_each_side_on_its_own_lines(service: QAService) -> No
     assert {"harbor-council.md", "wire-002"} <= {c.doc_id for c in result.citations}
     one_sided = service.ask("Compare the Lantern Bridge and the Zorvath canal")
     assert not one_sided.abstained and f"Zorvath canal: {REFUSAL}" in one_sided.answer
+
+
+def test_what_is_asked_of_one_side_leaves_the_other_out() -> None:
+    from rag.kind_answers import asked_about
+
+    sides = ["Dravia's quota", "Ostrelle's plan"]
+    question = "What is the difference between Dravia's quota and Ostrelle's plan for herring?"
+    assert asked_about(question, sides, sides[0]) == (
+        "What is the difference between Dravia's quota and for herring?"
+    )
+
+
+def test_the_summary_weights_are_the_fitted_ones_unless_set() -> None:
+    import json
+
+    from rag.config import Settings
+    from rag.kind_answers import SUMMARY_FIT, summary_weights
+
+    fitted = json.loads(SUMMARY_FIT.read_text(encoding="utf-8"))
+    assert fitted["fitted_by"].startswith("python scripts/fit_summary.py")
+    assert summary_weights(Settings(_env_file=None)) == (fitted["diversity"], fitted["lead"])
+    mine = Settings(_env_file=None, summary_diversity=0.0, summary_lead=0.5)
+    assert summary_weights(mine) == (0.0, 0.5)
