@@ -68,7 +68,7 @@ READER = ModelFiles(
     source="ms-marco-MiniLM-L-12-v2 fine-tuned for extractive QA on SQuAD 2.0-style train data "
     "(scripts/train_reader.py)",
     sha256={
-        "model.onnx": "91ee12ec2d67c94635a29d8ceaebb00792799f77e485e4851d327a5dbf9682af",
+        "model.onnx": "4e01b904261e824ecae4a333b2b137c8df241947728e7fb9649e79fd53e882c0",
         "tokenizer.json": "d241a60d5e8f04cc1b2b3e9ef7a4921b27bf526d9f6050ab90f9267a1f9e5c66",
     },
 )
