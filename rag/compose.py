@@ -26,7 +26,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from rag.schema import AnswerResult, Citation, Draft, Evidence, RetrievedChunk, SentenceSupport
-from rag.text import CITE_MARK, headings, sentence_spans, source_line, strip_citations, terms
+from rag.text import (
+    CITE_MARK,
+    STOPWORDS,
+    headings,
+    sentence_spans,
+    source_line,
+    strip_citations,
+    terms,
+)
 
 
 def mentions(topic: str, chunks: Sequence[RetrievedChunk], limit: int) -> list[Evidence]:
@@ -174,6 +182,19 @@ def _enumerates(text: str, pieces: Sequence[tuple[int, int]], offset: int) -> bo
     )
 
 
+def _names(sentence: str) -> list[tuple[int, int]]:
+    """(start, end) of each name in ``sentence``, less a capitalised function word before it
+    ("When Yara Nwosu ..." names Yara Nwosu)."""
+    out = []
+    for m in _NAME.finditer(sentence):
+        start, words = m.start(), m.group(0).split()
+        while len(words) > 1 and words[0].lower() in STOPWORDS:
+            start = sentence.index(words[1], start + len(words[0]))
+            words = words[1:]
+        out.append((start, m.end()))
+    return out
+
+
 def list_items(sentence: str, start: int, end: int) -> list[tuple[int, int]]:
     """(start, end) of each item of the enumeration in ``sentence`` that holds the span
     ``[start, end)``: the span's own items when it is a list, else the chain of names joined
@@ -182,15 +203,13 @@ def list_items(sentence: str, start: int, end: int) -> list[tuple[int, int]]:
     own = _pieces(span, start)
     if _enumerates(span, own, start):
         return own
-    names = list(_NAME.finditer(sentence))
-    chains: list[list[re.Match[str]]] = []
-    for name in names:
-        if chains and _CHAIN_SEP.fullmatch(sentence[chains[-1][-1].end() : name.start()]):
+    chains: list[list[tuple[int, int]]] = []
+    for name in _names(sentence):
+        if chains and _CHAIN_SEP.fullmatch(sentence[chains[-1][-1][1] : name[0]]):
             chains[-1].append(name)
         else:
             chains.append([name])
-    for chain in chains:
-        spans = [(m.start(), m.end()) for m in chain]
+    for spans in chains:
         text = sentence[spans[0][0] : spans[-1][1]]
         holds = any(a < end and start < b for a, b in spans)
         if holds and _enumerates(text, spans, spans[0][0]):

@@ -170,6 +170,11 @@ def test_oldest_first_puts_dated_documents_in_order_and_undated_last() -> None:
         ("Delegates from Brenn and Ostal met.", "Brenn", ["Brenn", "Ostal"]),
         ("Funds go to research and development.", "research and development", None),
         (
+            "When Yara Nwosu and Piet Halvorsen founded it, few cared.",
+            "Piet Halvorsen",
+            ["Yara Nwosu", "Piet Halvorsen"],
+        ),
+        (
             "It was founded by Yara Nwosu and Piet Halvorsen in 2027.",
             "Yara Nwosu and Piet Halvorsen",
             ["Yara Nwosu", "Piet Halvorsen"],
