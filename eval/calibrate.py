@@ -126,31 +126,28 @@ def observe(service: QAService, sets: list[str]) -> list[Observed]:
     for name in sets:
         gold_path, _ = SETS[name]
         items = load_gold(gold_path, load_split(SPLIT_DIR / f"{name}.json", "dev"))
-        started = time.perf_counter()
-        for item in items:
-            standalone = standalone_question(item.question, item.history)
-            chunks = service.retrieve(standalone)
-            evidence = service.evidence(standalone, chunks)
-            out.append(Observed(name, item, standalone, evidence))
-        print(
-            f"observed {name}: {len(items)} dev questions in {time.perf_counter() - started:.0f} s"
-        )
+        out += observed_items(service, name, items)
+    return out
+
+
+def observed_items(service: QAService, name: str, items: list[GoldItem]) -> list[Observed]:
+    """Each item's question through retrieval and evidence selection, as the service runs it."""
+    started = time.perf_counter()
+    out = []
+    for item in items:
+        standalone = standalone_question(item.question, item.history)
+        chunks = service.retrieve(standalone)
+        evidence = service.evidence(standalone, chunks)
+        out.append(Observed(name, item, standalone, evidence))
+    print(f"observed {name}: {len(items)} dev questions in {time.perf_counter() - started:.0f} s")
     return out
 
 
 def observe_kinds(service: QAService) -> list[Observed]:
-    """The dev list and why/how questions of ``eval/gold/kinds.jsonl`` whose gold answer is
-    written in one sentence (a list gathered from several can't be told right by sentence)."""
+    """The dev list and why/how questions of ``eval/gold/kinds.jsonl`` (a list whose items
+    stand in several sentences has no sentence labelled right, as in the other sets)."""
     items = load_gold(KINDS_GOLD, load_split(SPLIT_DIR / "kinds.json", "dev"))
-    out = []
-    for item in items:
-        if item.category not in DECIDED_KINDS:
-            continue
-        chunks = service.retrieve(item.question)
-        evidence = service.evidence(item.question, chunks)
-        out.append(Observed("kinds", item, item.question, evidence))
-    print(f"observed kinds: {len(out)} dev list and why/how questions")
-    return out
+    return observed_items(service, "kinds", [i for i in items if i.category in DECIDED_KINDS])
 
 
 def fit_kind_thresholds(

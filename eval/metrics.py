@@ -63,6 +63,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from rag.text import strip_citations
+
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 SUMMARY_KEYS: tuple[str, ...] = (
@@ -451,7 +453,7 @@ def list_items_f1(answer: str, short_answer: str | None, gold_items: Sequence[st
     lines = [line for line in answer.split("\n") if line.strip()]
     if len(lines) < 2 and short_answer:
         lines = re.split(r",\s*(?:and\s+|or\s+)?|;\s*|\s+and\s+", short_answer)
-    said = [normalize(re.sub(r"\[\d+(?:,\s*\d+)*\]", "", line)) for line in lines]
+    said = [normalize(strip_citations(line)) for line in lines]
     said = [s for s in said if s]
     right = sum(any(_contains_phrase(s, g) or _contains_phrase(g, s) for g in gold) for s in said)
     precision = right / len(said) if said else 0.0

@@ -218,11 +218,11 @@ class KindAnswers:
         question, one cited line each; a side no briefing names says so."""
         result = unanswered(q, "compare")
         names = compare_sides(q.question)
+        asked = {name: asked_about(q.question, names, name) for name in names}
         found_by: dict[str, tuple[str, list[Evidence]]] = {}
         for name in names:
             with timed(result.timings, "retrieve"):
-                asked = asked_about(q.question, names, name)
-                chunks = self.pipeline.retrieve(asked, q.top_k, q.filters)
+                chunks = self.pipeline.retrieve(asked[name], q.top_k, q.filters)
             result.retrieved += chunks
             found_by[name] = self._naming(name, chunks)
         sides: list[tuple[str, list[Evidence]]] = []
@@ -232,7 +232,7 @@ class KindAnswers:
             label, found = found_by[name]
             others = {_place(e) for o in names if o != name for e in found_by[o][1]}
             own = [e for e in found if _place(e) not in others] or found
-            sides.append((label, self._closest(asked_about(q.question, names, name), own)))
+            sides.append((label, self._closest(asked[name], own)))
         evidence = _numbered([e for _, found in sides for e in found])
         if not evidence:
             return refuse(result, Refusal.NO_EVIDENCE, "no briefing names either side")
